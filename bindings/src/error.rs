@@ -29,6 +29,15 @@ pub enum GridPatrolError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
 
+    /// A photo was refused: unsupported format (convert HEIC/WebP to JPEG first), too large,
+    /// corrupt, or too many pixels. `kind` is a stable machine code.
+    #[error("photo refused ({kind}): {reason}")]
+    PhotoRejected { kind: String, reason: String },
+
+    /// A grid package failed verification; `grid_id` names the offending grid when there is one.
+    #[error("grid package rejected: {reason}")]
+    GridPackageRejected { grid_id: Option<String>, reason: String },
+
     /// The on-device store failed (disk full, I/O error, corrupt file).
     #[error("storage failure: {reason}")]
     Storage { reason: String },
@@ -51,6 +60,20 @@ impl From<Error> for GridPatrolError {
             Error::InvalidArgument { field, reason } => Self::InvalidArgument {
                 field: field.into(),
                 reason,
+            },
+            Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => {
+                tracing::error!(%error, "photo store failure");
+                Self::Storage {
+                    reason: error.to_string(),
+                }
+            }
+            Error::Photo(error) => Self::PhotoRejected {
+                kind: error.code().into(),
+                reason: error.to_string(),
+            },
+            Error::GridPackage(error) => Self::GridPackageRejected {
+                grid_id: error.grid_id().map(str::to_string),
+                reason: error.to_string(),
             },
             Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
                 tracing::error!(%error, "storage failure");

@@ -6,7 +6,12 @@
 
 use std::sync::Arc;
 
-use gridpatrol_core::Client;
+use gridpatrol_core::capture::{
+    CapturePolicy, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter, SubmitOutcome, SubmittedReport,
+    ValidationReport, WarningResponse,
+};
+use gridpatrol_core::client::{Client, GridRef};
+use gridpatrol_core::location::LocationFix;
 use gridpatrol_core::taxonomy::{Category, EventListInfo, Problem, Role, SearchHit, Subtype};
 
 mod error;
@@ -80,5 +85,118 @@ impl GridPatrol {
     /// Returns to the event list bundled with the library.
     pub fn reset_event_list(&self) -> Result<EventListInfo> {
         Ok(self.inner.reset_event_list()?)
+    }
+
+    // --- grids -----------------------------------------------------------------------------
+
+    /// Installs the city's grid package (GeoJSON: id, level 1–3, parent_id, name per polygon).
+    /// Returns the grid counts at levels 1, 2 and 3.
+    pub fn install_grid_package(&self, geojson: String) -> Result<Vec<u32>> {
+        Ok(self.inner.install_grid_package(&geojson)?.to_vec())
+    }
+
+    /// The grids (level 1 → 3) a WGS-84 position lies in; empty outside every grid.
+    pub fn locate(&self, lat: f64, lon: f64) -> Vec<GridRef> {
+        self.inner.locate(lat, lon)
+    }
+
+    // --- capture ---------------------------------------------------------------------------
+
+    pub fn capture_policy(&self) -> CapturePolicy {
+        self.inner.capture_policy()
+    }
+
+    pub fn set_capture_policy(&self, policy: CapturePolicy) {
+        self.inner.set_capture_policy(policy)
+    }
+
+    /// Starts a report; `captured_at_ms` is when capture began (Unix ms), now when null.
+    pub fn create_draft(&self, reporter: Reporter, captured_at_ms: Option<i64>) -> Result<Draft> {
+        Ok(self.inner.create_draft(reporter, captured_at_ms)?)
+    }
+
+    pub fn draft(&self, draft_id: String) -> Result<Draft> {
+        Ok(self.inner.draft(&draft_id)?)
+    }
+
+    pub fn drafts(&self) -> Result<Vec<Draft>> {
+        Ok(self.inner.drafts()?)
+    }
+
+    pub fn set_event(
+        &self,
+        draft_id: String,
+        subtype: Option<String>,
+        problem: Option<String>,
+    ) -> Result<Draft> {
+        Ok(self.inner.set_event(&draft_id, subtype, problem)?)
+    }
+
+    /// Sets the fix as the OS reported it; GCJ-02 input is converted, WGS-84 is stored.
+    pub fn set_location(&self, draft_id: String, fix: LocationFix) -> Result<Draft> {
+        Ok(self.inner.set_location(&draft_id, fix)?)
+    }
+
+    pub fn clear_location(&self, draft_id: String) -> Result<Draft> {
+        Ok(self.inner.clear_location(&draft_id)?)
+    }
+
+    /// Adds a JPEG or PNG (the app converts HEIC first): resized, stripped of metadata, hashed
+    /// and stored in the data directory.
+    pub fn add_photo(&self, draft_id: String, image: Vec<u8>, kind: PhotoKind) -> Result<DraftPhoto> {
+        Ok(self.inner.add_photo(&draft_id, &image, kind)?)
+    }
+
+    pub fn remove_photo(&self, draft_id: String, sha256: String) -> Result<Draft> {
+        Ok(self.inner.remove_photo(&draft_id, &sha256)?)
+    }
+
+    /// The stored photo's path, for the app to display it.
+    pub fn photo_path(&self, sha256: String) -> Result<String> {
+        Ok(self.inner.photo_path(&sha256)?)
+    }
+
+    pub fn set_attribute(&self, draft_id: String, code: String, value: String) -> Result<Draft> {
+        Ok(self.inner.set_attribute(&draft_id, &code, &value)?)
+    }
+
+    pub fn remove_attribute(&self, draft_id: String, code: String) -> Result<Draft> {
+        Ok(self.inner.remove_attribute(&draft_id, &code)?)
+    }
+
+    pub fn set_description(&self, draft_id: String, text: String) -> Result<Draft> {
+        Ok(self.inner.set_description(&draft_id, &text)?)
+    }
+
+    pub fn set_component(&self, draft_id: String, component_id: Option<String>) -> Result<Draft> {
+        Ok(self.inner.set_component(&draft_id, component_id)?)
+    }
+
+    pub fn set_disposed_on_spot(&self, draft_id: String, disposed: bool) -> Result<Draft> {
+        Ok(self.inner.set_disposed_on_spot(&draft_id, disposed)?)
+    }
+
+    pub fn discard_draft(&self, draft_id: String) -> Result<()> {
+        Ok(self.inner.discard_draft(&draft_id)?)
+    }
+
+    /// Errors (block submit) and warnings (need acknowledgement), each with a stable code,
+    /// the field, and messages in Chinese and English.
+    pub fn validate_draft(&self, draft_id: String) -> Result<ValidationReport> {
+        Ok(self.inner.validate_draft(&draft_id)?)
+    }
+
+    /// Moves a valid draft into the outbox durably; `Rejected` carries the findings when not.
+    pub fn submit(&self, draft_id: String, response: WarningResponse) -> Result<SubmitOutcome> {
+        Ok(self.inner.submit(&draft_id, response)?)
+    }
+
+    pub fn report(&self, report_id: String) -> Result<SubmittedReport> {
+        Ok(self.inner.report(&report_id)?)
+    }
+
+    /// The outbox, oldest first.
+    pub fn queue(&self) -> Result<Vec<OutboxEntry>> {
+        Ok(self.inner.queue()?)
     }
 }

@@ -34,6 +34,12 @@ pub enum Error {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
 
+    #[error("photo refused: {0}")]
+    Photo(#[from] crate::media::MediaError),
+
+    #[error("grid package rejected: {0}")]
+    GridPackage(#[from] crate::grid::GridPackageError),
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 

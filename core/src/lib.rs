@@ -2,16 +2,19 @@
 //!
 //! Owns the domain logic shared by the Android and iOS apps (through `gridpatrol-ffi`) and by the
 //! reference platform: the event list and its search ([`taxonomy`]), grids and the lookup of a fix in them
-//! ([`grid`]), the on-device store
+//! ([`grid`]), the photo pipeline ([`media`]), the on-device store
 //! ([`store`]) and the [`Client`] that ties them to one data directory. It owns no UI, no
 //! platform-specific code and no FFI types: the bindings crate is a thin layer over this one.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod capture;
 pub mod client;
 pub mod error;
 pub mod grid;
+pub mod location;
+pub mod media;
 pub mod store;
 pub mod taxonomy;
 

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The database behind one data directory.
 #[derive(Debug)]
@@ -115,6 +115,48 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
                  active       INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
              ) STRICT;
              CREATE UNIQUE INDEX event_list_one_active ON event_list_package (active) WHERE active = 1;",
+        )?,
+        1 => tx.execute_batch(
+            "-- A draft is one JSON document, rewritten whole in one transaction at each change.
+             CREATE TABLE draft (
+                 id         TEXT PRIMARY KEY,
+                 body       TEXT NOT NULL,
+                 updated_at INTEGER NOT NULL
+             ) STRICT;
+             -- Submitted reports: never deleted by capture; the body is what is uploaded.
+             CREATE TABLE report (
+                 id           TEXT PRIMARY KEY,
+                 reporter_id  TEXT NOT NULL,
+                 subtype      TEXT NOT NULL,
+                 problem      TEXT NOT NULL,
+                 lat          REAL,
+                 lon          REAL,
+                 captured_at  INTEGER NOT NULL,
+                 submitted_at INTEGER NOT NULL,
+                 body         TEXT NOT NULL
+             ) STRICT;
+             CREATE INDEX report_by_subtype_time ON report (subtype, captured_at);
+             -- A report's photos in order; upload progress per photo joins here later.
+             CREATE TABLE report_photo (
+                 report_id TEXT NOT NULL REFERENCES report (id),
+                 position  INTEGER NOT NULL,
+                 sha256    TEXT NOT NULL,
+                 bytes     INTEGER NOT NULL,
+                 PRIMARY KEY (report_id, position)
+             ) STRICT;
+             -- What the sync engine still has to deliver, keyed by the device-made report id.
+             CREATE TABLE outbox (
+                 report_id       TEXT PRIMARY KEY REFERENCES report (id),
+                 state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'parked')),
+                 attempts        INTEGER NOT NULL DEFAULT 0,
+                 enqueued_at     INTEGER NOT NULL,
+                 next_attempt_at INTEGER NOT NULL DEFAULT 0,
+                 last_error      TEXT,
+                 parked_reason   TEXT,
+                 delivered_at    INTEGER,
+                 case_number     TEXT
+             ) STRICT;
+             CREATE INDEX outbox_by_state ON outbox (state, enqueued_at);",
         )?,
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }

@@ -308,3 +308,129 @@ fn search_is_limited_to_what_the_role_may_file() {
     assert_eq!(list.search("井盖", Some(Role::Volunteer), 10).len(), 1);
     assert!(list.search("路灯", Some(Role::Volunteer), 10).is_empty());
 }
+
+#[test]
+fn bundled_list_is_wuzhongs_4_264_645_with_unique_codes() {
+    let list = EventList::bundled();
+    let info = list.info();
+    assert_eq!(
+        (info.counts.categories, info.counts.subtypes, info.counts.problems),
+        (4, 264, 645)
+    );
+    // The header's counts are checked against the content by the loader; count again here.
+    assert_eq!(list.categories().len(), 4);
+    assert_eq!(list.subtypes().len(), 264);
+    assert_eq!(list.package().problems.len(), 645);
+    let names: Vec<&str> = list.categories().iter().map(|c| c.name_zh.as_str()).collect();
+    assert_eq!(names, ["社会稳定", "环境保护", "安全生产", "便民服务"]);
+    let mut codes = std::collections::HashSet::new();
+    for code in list
+        .subtypes()
+        .iter()
+        .map(|s| &s.code)
+        .chain(list.package().problems.iter().map(|p| &p.code))
+    {
+        assert!(codes.insert(code.clone()), "duplicate code {code}");
+    }
+    assert_eq!(list.police_elements().len(), 34);
+    assert_eq!(list.component_types().len(), 153);
+}
+
+#[test]
+fn bundled_names_are_real_and_specific() {
+    let list = EventList::bundled();
+    let filler_zh = ["其他", "其它", "问题", "类别", "细类", "未知", "测试"];
+    let mut subtype_names = std::collections::HashSet::new();
+    for subtype in list.subtypes() {
+        assert!(
+            subtype_names.insert(&subtype.name_zh),
+            "subtype name repeated: {}",
+            subtype.name_zh
+        );
+    }
+    let items = list
+        .subtypes()
+        .iter()
+        .map(|s| (&s.code, &s.name_zh, &s.name_en))
+        .chain(
+            list.package()
+                .problems
+                .iter()
+                .map(|p| (&p.code, &p.name_zh, &p.name_en)),
+        );
+    for (code, zh, en) in items {
+        let zh_chars = zh
+            .chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .count();
+        assert!(zh_chars >= 2, "{code}: {zh} is not a Chinese name");
+        assert!(
+            !zh.chars().any(|c| c.is_ascii_digit()),
+            "{code}: numbered name {zh}"
+        );
+        assert!(
+            !filler_zh
+                .iter()
+                .any(|f| zh == f || zh.starts_with(&format!("{f}1"))),
+            "{code}: filler {zh}"
+        );
+        assert!(
+            !zh.starts_with("其他") && !zh.starts_with("其它"),
+            "{code}: catch-all name {zh}"
+        );
+        let lower = en.to_lowercase();
+        assert!(
+            en.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 5,
+            "{code}: English gloss too thin: {en}"
+        );
+        assert!(
+            !en.chars().any(|c| c.is_ascii_digit()),
+            "{code}: numbered name {en}"
+        );
+        assert!(
+            !lower.starts_with("other") && !lower.starts_with("problem ") && !lower.starts_with("misc"),
+            "{code}: filler {en}"
+        );
+    }
+}
+
+#[test]
+fn bundled_search_finds_what_inspectors_type() {
+    let list = EventList::bundled();
+    let first = |q: &str| {
+        list.search(q, Some(Role::Inspector), 5)
+            .first()
+            .map(|h| h.name_zh.clone())
+    };
+    for (query, expect) in [
+        ("井盖", "井盖"),
+        ("jinggai", "井盖"),
+        ("jg", "井盖"),
+        ("manhole", "井盖"),
+        ("飞线充电", "飞线"),
+        ("fxcd", "飞线"),
+        ("群租", "群租"),
+        ("qunzu", "群租"),
+        ("fire lane", "消防通道"),
+        ("油烟", "油烟"),
+        ("路灯", "路灯"),
+        ("ldbl", "路灯"),
+        ("暴露垃圾", "垃圾"),
+        ("独居老人", "独居老人"),
+    ] {
+        let found = first(query).unwrap_or_default();
+        assert!(
+            found.contains(expect),
+            "{query:?} found {found:?}, expected a name with {expect:?}"
+        );
+    }
+    // Volunteers never see police-element subtypes.
+    for hit in list.search("线索", Some(Role::Volunteer), 100) {
+        let subtype = list.subtype(&hit.code).expect("hit exists");
+        assert!(
+            subtype.rules.police_element.is_none(),
+            "{} offered to a volunteer",
+            hit.code
+        );
+    }
+}

@@ -1,0 +1,46 @@
+// The Kotlin test runner: every suite's tests run, each failure is reported, and the run ends
+// with "kotlin: N passed, M failed" and a non-zero exit code when anything failed.
+package gridpatrol.tests
+
+import java.io.File
+import java.nio.file.Files
+import kotlin.system.exitProcess
+
+class TestCase(val name: String, val body: () -> Unit)
+
+fun test(name: String, body: () -> Unit) = TestCase(name, body)
+
+/** A fresh directory for one test's data, under the script's scratch folder. */
+fun freshDataDir(prefix: String): String {
+    val root = File(System.getenv("GRIDPATROL_TEST_TMP") ?: System.getProperty("java.io.tmpdir"))
+    root.mkdirs()
+    return Files.createTempDirectory(root.toPath(), prefix).toString()
+}
+
+val suites: List<Pair<String, List<TestCase>>> = listOf(
+    "walking skeleton" to walkingSkeletonTests,
+    "event list" to eventListTests,
+)
+
+fun main(args: Array<String>) {
+    val filter = args.firstOrNull()
+    var passed = 0
+    var failed = 0
+    for ((suite, tests) in suites) {
+        for (case in tests) {
+            val name = "$suite: ${case.name}"
+            if (filter != null && !name.contains(filter)) continue
+            try {
+                case.body()
+                passed++
+                println("PASS $name")
+            } catch (t: Throwable) {
+                failed++
+                println("FAIL $name: ${t::class.simpleName}: ${t.message}")
+                t.printStackTrace(System.out)
+            }
+        }
+    }
+    println("kotlin: $passed passed, $failed failed")
+    if (failed > 0 || passed == 0) exitProcess(1)
+}

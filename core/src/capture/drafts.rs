@@ -1,0 +1,143 @@
+//! Drafts, reports and the outbox in the store: the SQL of capture.
+//!
+//! A draft is kept as one JSON document per row, rewritten whole inside one transaction at
+//! every change (drafts are small, and a document can never be half-updated). A submitted
+//! report is a row with its searchable columns plus the JSON body that is uploaded, and an
+//! outbox row that the sync engine works.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{Draft, EarlierReport, OutboxEntry, OutboxState, SubmittedReport};
+use crate::{Error, Result};
+
+pub(crate) fn insert_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
+    tx.execute(
+        "INSERT INTO draft (id, body, updated_at) VALUES (?1, ?2, ?3)",
+        params![draft.id, serde_json::to_string(draft)?, draft.updated_at_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn load_draft(conn: &Connection, id: &str) -> Result<Draft> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM draft WHERE id = ?1", [id], |row| row.get(0))
+        .optional()?;
+    let body = body.ok_or_else(|| Error::UnknownCode {
+        kind: "draft",
+        code: id.into(),
+    })?;
+    Ok(serde_json::from_str(&body)?)
+}
+
+pub(crate) fn save_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
+    tx.execute(
+        "UPDATE draft SET body = ?2, updated_at = ?3 WHERE id = ?1",
+        params![draft.id, serde_json::to_string(draft)?, draft.updated_at_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_draft(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM draft WHERE id = ?1", [id])? > 0)
+}
+
+pub(crate) fn list_drafts(conn: &Connection) -> Result<Vec<Draft>> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM draft ORDER BY updated_at DESC, id")?;
+    let bodies = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    bodies.map(|body| Ok(serde_json::from_str(&body?)?)).collect()
+}
+
+pub(crate) fn report_exists(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM report WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Reports of one subtype captured within `window_ms` of `around_ms`, for duplicate hints.
+pub(crate) fn reports_near_in_time(
+    conn: &Connection,
+    subtype: &str,
+    around_ms: i64,
+    window_ms: i64,
+) -> Result<Vec<EarlierReport>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, subtype, lat, lon, captured_at FROM report
+         WHERE subtype = ?1 AND captured_at BETWEEN ?2 AND ?3 AND lat IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(
+        params![subtype, around_ms - window_ms, around_ms + window_ms],
+        |row| {
+            Ok(EarlierReport {
+                id: row.get(0)?,
+                subtype: row.get(1)?,
+                lat: row.get(2)?,
+                lon: row.get(3)?,
+                captured_at_ms: row.get(4)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn insert_report(tx: &Transaction<'_>, report: &SubmittedReport, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO report (id, reporter_id, subtype, problem, lat, lon, captured_at, submitted_at, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            report.id,
+            report.reporter.reporter_id,
+            report.subtype,
+            report.problem,
+            report.fix.map(|f| f.lat),
+            report.fix.map(|f| f.lon),
+            report.captured_at_ms,
+            report.submitted_at_ms,
+            serde_json::to_string(report)?,
+        ],
+    )?;
+    let mut photo = tx.prepare_cached(
+        "INSERT INTO report_photo (report_id, position, sha256, bytes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, p) in report.photos.iter().enumerate() {
+        photo.execute(params![report.id, position as i64, p.sha256, p.bytes as i64])?;
+    }
+    tx.execute(
+        "INSERT INTO outbox (report_id, state, enqueued_at) VALUES (?1, 'pending', ?2)",
+        params![report.id, now_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn load_report(conn: &Connection, id: &str) -> Result<SubmittedReport> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM report WHERE id = ?1", [id], |row| row.get(0))
+        .optional()?;
+    let body = body.ok_or_else(|| Error::UnknownCode {
+        kind: "report",
+        code: id.into(),
+    })?;
+    Ok(serde_json::from_str(&body)?)
+}
+
+pub(crate) fn list_outbox(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.report_id, r.subtype, r.problem, o.state, o.attempts, o.enqueued_at, o.parked_reason,
+                (SELECT count(*) FROM report_photo p WHERE p.report_id = o.report_id)
+         FROM outbox o JOIN report r ON r.id = o.report_id
+         ORDER BY o.enqueued_at, o.report_id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(OutboxEntry {
+            report_id: row.get(0)?,
+            subtype: row.get(1)?,
+            problem: row.get(2)?,
+            state: OutboxState::parse(&row.get::<_, String>(3)?),
+            attempts: row.get(4)?,
+            enqueued_at_ms: row.get(5)?,
+            parked_reason: row.get(6)?,
+            photos: row.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

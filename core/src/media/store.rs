@@ -1,0 +1,206 @@
+//! Content-addressed photo storage: `photos/ab/<sha256>.jpg` and `thumbs/ab/<sha256>.jpg`
+//! (the thumbnail filed under its photo's id), each written atomically.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{MediaError, PhotoConfig, ProcessedPhoto, process};
+
+const PHOTOS: &str = "photos";
+const THUMBS: &str = "thumbs";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Photo files in a data directory, addressed by the SHA-256 of the stored JPEG.
+#[derive(Debug, Clone)]
+pub struct PhotoStore {
+    root: PathBuf,
+    config: PhotoConfig,
+}
+
+impl PhotoStore {
+    /// Opens (creating if needed) a store under `root`.
+    pub fn new(root: impl Into<PathBuf>, config: PhotoConfig) -> Result<Self, MediaError> {
+        config.validate()?;
+        let root = root.into();
+        fs::create_dir_all(root.join(PHOTOS))?;
+        fs::create_dir_all(root.join(THUMBS))?;
+        Ok(PhotoStore { root, config })
+    }
+
+    /// The configuration photos are processed with.
+    pub fn config(&self) -> &PhotoConfig {
+        &self.config
+    }
+
+    /// Processes `input` and stores the photo and its thumbnail. Adding the same photo again
+    /// returns the same result and leaves one file of each. On any error nothing new is left
+    /// in the store.
+    pub fn add(&self, input: &[u8]) -> Result<ProcessedPhoto, MediaError> {
+        let processed = process(input, &self.config)?;
+        let sha = &processed.meta.sha256;
+        write_atomic(&self.file_path(PHOTOS, sha), &processed.photo_jpeg)?;
+        write_atomic(&self.file_path(THUMBS, sha), &processed.thumb_jpeg)?;
+        Ok(processed.meta)
+    }
+
+    /// Path of the stored photo with id `sha256` (whether or not it exists).
+    pub fn path_of(&self, sha256: &str) -> Result<PathBuf, MediaError> {
+        check_id(sha256)?;
+        Ok(self.file_path(PHOTOS, sha256))
+    }
+
+    /// Path of the thumbnail of the photo with id `sha256` (whether or not it exists).
+    pub fn thumb_path_of(&self, sha256: &str) -> Result<PathBuf, MediaError> {
+        check_id(sha256)?;
+        Ok(self.file_path(THUMBS, sha256))
+    }
+
+    /// Whether the photo is stored.
+    pub fn contains(&self, sha256: &str) -> Result<bool, MediaError> {
+        Ok(self.path_of(sha256)?.is_file())
+    }
+
+    /// Opens the stored photo for reading.
+    pub fn open(&self, sha256: &str) -> Result<File, MediaError> {
+        Ok(File::open(self.path_of(sha256)?)?)
+    }
+
+    /// Reads the stored photo.
+    pub fn read(&self, sha256: &str) -> Result<Vec<u8>, MediaError> {
+        Ok(fs::read(self.path_of(sha256)?)?)
+    }
+
+    /// Reads the thumbnail of the stored photo.
+    pub fn read_thumb(&self, sha256: &str) -> Result<Vec<u8>, MediaError> {
+        Ok(fs::read(self.thumb_path_of(sha256)?)?)
+    }
+
+    /// Deletes the photo and its thumbnail; `Ok(false)` when neither existed.
+    pub fn remove(&self, sha256: &str) -> Result<bool, MediaError> {
+        let mut removed = false;
+        for path in [self.path_of(sha256)?, self.thumb_path_of(sha256)?] {
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    removed = true;
+                    if let Some(dir) = path.parent() {
+                        sync_dir(dir)?;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes temp files left by a process killed mid-write. Call it at start-up, before
+    /// any [`add`](Self::add) runs on this directory; returns how many were removed.
+    pub fn sweep_temp_files(&self) -> Result<usize, MediaError> {
+        let mut removed = 0;
+        for kind in [PHOTOS, THUMBS] {
+            for shard in fs::read_dir(self.root.join(kind))? {
+                let shard = shard?.path();
+                if !shard.is_dir() {
+                    continue;
+                }
+                for entry in fs::read_dir(&shard)? {
+                    let path = entry?.path();
+                    let is_temp = path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX));
+                    if is_temp {
+                        fs::remove_file(&path)?;
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    fn file_path(&self, kind: &str, sha256: &str) -> PathBuf {
+        self.root
+            .join(kind)
+            .join(&sha256[..2])
+            .join(format!("{sha256}.jpg"))
+    }
+}
+
+fn check_id(sha256: &str) -> Result<(), MediaError> {
+    let ok = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(MediaError::InvalidPhotoId)
+    }
+}
+
+/// Deletes the temp file unless the rename went through.
+struct TempGuard<'a> {
+    path: &'a Path,
+    armed: bool,
+}
+
+impl Drop for TempGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(self.path);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see either no file or the whole file: temp file
+/// in the same directory, fsync, rename, fsync of the directory. An existing file of the same
+/// size is content-addressed identical and left alone (idempotent add).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
+    if let Ok(existing) = fs::metadata(path)
+        && existing.is_file()
+        && existing.len() == bytes.len() as u64
+    {
+        return Ok(());
+    }
+    let dir = path.parent().expect("store paths always have a shard directory");
+    if !dir.is_dir() {
+        fs::create_dir_all(dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
+        }
+    }
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("store file names are ASCII");
+    let temp = dir.join(format!(
+        ".{name}.{}.{}{TEMP_SUFFIX}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut guard = TempGuard {
+        path: &temp,
+        armed: true,
+    };
+    let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, path)?;
+    guard.armed = false;
+    sync_dir(dir)?;
+    Ok(())
+}
+
+/// Makes a directory entry change (create, rename, unlink) durable.
+fn sync_dir(dir: &Path) -> Result<(), MediaError> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
