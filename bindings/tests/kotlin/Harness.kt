@@ -20,6 +20,7 @@ fun freshDataDir(prefix: String): String {
 val suites: List<Pair<String, List<TestCase>>> = listOf(
     "walking skeleton" to walkingSkeletonTests,
     "event list" to eventListTests,
+    "capture" to captureTests,
 )
 
 fun main(args: Array<String>) {
