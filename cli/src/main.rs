@@ -4,6 +4,19 @@
 //! 2 invalid input (a rejected package, an unknown code), 1 any other failure. Every failure with
 //! `--json` prints one object with a machine `code` and a `message`. The work itself is the core's.
 
+/// `println!` that ends the process quietly when stdout is closed (`gridpatrol … | head`)
+/// instead of panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+mod client;
+mod grid;
 mod taxonomy;
 
 use std::process::ExitCode;
@@ -28,6 +41,13 @@ enum Command {
         #[command(subcommand)]
         command: taxonomy::Command,
     },
+    /// The field client on a data directory: capture and submit a report, list the outbox.
+    Client(client::Args),
+    /// Grids: which level 1-3 grids a position lies in, counts of a grid package.
+    Grid {
+        #[command(subcommand)]
+        command: grid::Command,
+    },
 }
 
 /// A failure the command reports: a machine code, a message, and the exit code.
@@ -37,6 +57,8 @@ pub struct Failure {
     pub exit: u8,
     /// Extra JSON fields (e.g. the problems of a rejected package).
     pub details: Option<serde_json::Value>,
+    /// Extra top-level JSON fields (e.g. `kind` of a refused photo).
+    pub fields: serde_json::Map<String, serde_json::Value>,
     /// The command already printed its own output for this failure (e.g. `check`'s problems).
     pub reported: bool,
 }
@@ -48,8 +70,15 @@ impl Failure {
             message: message.into(),
             exit,
             details: None,
+            fields: serde_json::Map::new(),
             reported: false,
         }
+    }
+
+    /// Adds a top-level field to the JSON error object.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.insert(key.into(), value.into());
+        self
     }
 
     pub fn reported(code: &'static str, exit: u8) -> Self {
@@ -61,11 +90,22 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return argument_error(error),
+    };
     let (result, json) = match cli.command {
         Command::Taxonomy { command } => {
             let json = command.json();
             (taxonomy::run(command), json)
+        }
+        Command::Client(args) => {
+            let json = args.json();
+            (client::run(args), json)
+        }
+        Command::Grid { command } => {
+            let json = command.json();
+            (grid::run(command), json)
         }
     };
     match result {
@@ -75,10 +115,13 @@ fn main() -> ExitCode {
             } else if json {
                 let mut object =
                     serde_json::json!({"status": "error", "code": failure.code, "message": failure.message});
+                for (key, value) in failure.fields {
+                    object[key] = value;
+                }
                 if let Some(details) = failure.details {
                     object["details"] = details;
                 }
-                println!("{object}");
+                out!("{object}");
             } else {
                 eprintln!("error [{}]: {}", failure.code, failure.message);
             }
@@ -87,9 +130,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// A command line clap refuses. Scripts that asked for `--json` get one JSON error object
+/// (code `bad_argument`, exit 2) instead of clap's text; help and version print as usual.
+fn argument_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let shows_text = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if shows_text || !std::env::args_os().skip(1).any(|arg| arg == "--json") {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    out!(
+        "{}",
+        serde_json::json!({"status": "error", "code": "bad_argument", "message": message})
+    );
+    ExitCode::from(2)
+}
+
 /// Prints a value as one line of JSON.
 pub fn print_json(value: &impl serde::Serialize) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string(value).expect("CLI output types always serialize")
     );

@@ -140,11 +140,14 @@ fn stats(list: &EventList, json: bool) -> Result<(), Failure> {
             "police_element_subtypes": police,
         }));
     } else {
-        println!(
+        out!(
             "{} {} ({}), effective {}",
-            info.jurisdiction.name_zh, info.list_version, info.jurisdiction.code, info.effective_date
+            info.jurisdiction.name_zh,
+            info.list_version,
+            info.jurisdiction.code,
+            info.effective_date
         );
-        println!(
+        out!(
             "{} categories, {} subtypes, {} problems, {} component types, {} police elements",
             info.counts.categories,
             info.counts.subtypes,
@@ -158,15 +161,15 @@ fn stats(list: &EventList, json: bool) -> Result<(), Failure> {
                 .iter()
                 .filter(|s| s.category == category.code)
                 .count();
-            println!(
+            out!(
                 "  {} {} / {}: {n} subtypes",
-                category.code, category.name_zh, category.name_en
+                category.code,
+                category.name_zh,
+                category.name_en
             );
         }
-        println!(
-            "{with_gbt} subtypes cross-referenced to GB/T 47678.5-2026, {police} police-element subtypes"
-        );
-        println!("sha256 {}", info.sha256);
+        out!("{with_gbt} subtypes cross-referenced to GB/T 47678.5-2026, {police} police-element subtypes");
+        out!("sha256 {}", info.sha256);
     }
     Ok(())
 }
@@ -180,7 +183,7 @@ fn check(path: &Path, json: bool) -> Result<(), Failure> {
                     &json!({"status": "valid", "version": info.list_version, "sha256": info.sha256, "problems": []}),
                 );
             } else {
-                println!(
+                out!(
                     "{}: valid ({} / {} / {})",
                     path.display(),
                     info.counts.categories,
@@ -195,7 +198,7 @@ fn check(path: &Path, json: bool) -> Result<(), Failure> {
                 print_json(&json!({"status": "invalid", "problems": problems.0}));
             } else {
                 for problem in &problems.0 {
-                    println!("{}\t{}\t{}", problem.code, problem.field, problem.message);
+                    out!("{}\t{}\t{}", problem.code, problem.field, problem.message);
                 }
                 eprintln!(
                     "{}: {} problems; the package would be rejected",
@@ -229,12 +232,12 @@ fn search(list: &EventList, query: &str, role: Option<Role>, limit: u32, json: b
                 .collect::<Vec<_>>(),
         );
     } else if hits.is_empty() {
-        println!("no subtype matches {query:?}");
+        out!("no subtype matches {query:?}");
     } else {
         for hit in &hits {
-            println!("{}  {}  {}", hit.code, hit.name_zh, hit.name_en);
+            out!("{}  {}  {}", hit.code, hit.name_zh, hit.name_en);
             for problem in &hit.matched_problems {
-                println!("    {}  {}  {}", problem.code, problem.name_zh, problem.name_en);
+                out!("    {}  {}  {}", problem.code, problem.name_zh, problem.name_en);
             }
         }
     }
@@ -251,9 +254,9 @@ fn show(list: &EventList, code: &str, json: bool) -> Result<(), Failure> {
         value["problems"] = serde_json::to_value(&problems).expect("problems serialize");
         print_json(&value);
     } else {
-        println!("{}  {}  {}", subtype.code, subtype.name_zh, subtype.name_en);
+        out!("{}  {}  {}", subtype.code, subtype.name_zh, subtype.name_en);
         let rules = &subtype.rules;
-        println!(
+        out!(
             "  photos {}..{}, location {} (≤ {} m, own grid: {:?}, manual pin: {})",
             rules.evidence.min_photos,
             rules.evidence.max_photos,
@@ -267,9 +270,9 @@ fn show(list: &EventList, code: &str, json: bool) -> Result<(), Failure> {
             rules.location.manual_pin_allowed
         );
         let roles: Vec<&str> = rules.roles.iter().map(|r| r.as_str()).collect();
-        println!("  roles: {}", roles.join(", "));
+        out!("  roles: {}", roles.join(", "));
         for attribute in &rules.attributes {
-            println!(
+            out!(
                 "  attribute {} ({:?}{}): {}",
                 attribute.code,
                 attribute.datatype,
@@ -278,7 +281,7 @@ fn show(list: &EventList, code: &str, json: bool) -> Result<(), Failure> {
             );
         }
         for problem in problems {
-            println!("  {}  {}  {}", problem.code, problem.name_zh, problem.name_en);
+            out!("  {}  {}  {}", problem.code, problem.name_zh, problem.name_en);
         }
     }
     Ok(())
@@ -293,7 +296,7 @@ fn seal_file(path: &Path, output: Option<&Path>, json: bool) -> Result<(), Failu
     if json {
         print_json(&json!({"status": "sealed", "sha256": hash, "path": target.display().to_string()}));
     } else {
-        println!("sealed {} sha256 {hash}", target.display());
+        out!("sealed {} sha256 {hash}", target.display());
     }
     Ok(())
 }

@@ -17,8 +17,24 @@ fn main() {
     let load_ms = build.elapsed().as_secs_f64() * 1e3;
     // What an inspector types, keystroke by keystroke.
     let queries = [
-        "j", "jg", "jing", "jinggai", "井", "井盖", "m", "man", "manhole", "飞线", "fxcd", "群租",
-        "fire lane", "油烟", "ldbl", "电动车 充电", "独居老人", "zzzz",
+        "j",
+        "jg",
+        "jing",
+        "jinggai",
+        "井",
+        "井盖",
+        "m",
+        "man",
+        "manhole",
+        "飞线",
+        "fxcd",
+        "群租",
+        "fire lane",
+        "油烟",
+        "ldbl",
+        "电动车 充电",
+        "独居老人",
+        "zzzz",
     ];
     let mut medians = Vec::new();
     for query in queries {
@@ -34,7 +50,10 @@ fn main() {
         medians.push((query, samples[samples.len() / 2]));
     }
     println!("event list load + verify + index: {load_ms:.1} ms");
-    println!("{:<14} {:>10} {:>14} {:>18}", "query", "median µs", "frame share", "old-phone share");
+    println!(
+        "{:<14} {:>10} {:>14} {:>18}",
+        "query", "median µs", "frame share", "old-phone share"
+    );
     let mut worst = 0.0_f64;
     for (query, ns) in &medians {
         let share = *ns as f64 / FRAME_NS;
@@ -47,7 +66,11 @@ fn main() {
             share * OLD_PHONE_SLOWDOWN
         );
     }
-    let verdict = if worst * OLD_PHONE_SLOWDOWN < 0.25 { "PASS" } else { "FAIL" };
+    let verdict = if worst * OLD_PHONE_SLOWDOWN < 0.25 {
+        "PASS"
+    } else {
+        "FAIL"
+    };
     println!(
         "worst query: {worst:.4}× of a frame here, {:.3}× on an old phone (target < 0.25×): {verdict}",
         worst * OLD_PHONE_SLOWDOWN
