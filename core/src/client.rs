@@ -472,14 +472,19 @@ impl Client {
 
     fn validate_in(&self, conn: &rusqlite::Connection, draft: &Draft) -> Result<ValidationReport> {
         let policy = self.capture_policy();
-        let earlier = match &draft.subtype {
-            Some(subtype) => capture::reports_near_in_time(
+        let earlier = match (&draft.subtype, &draft.fix) {
+            (Some(subtype), Some(fix)) => capture::reports_nearby(
                 conn,
-                subtype,
-                draft.captured_at_ms,
-                i64::from(policy.duplicate_window_s) * 1000,
+                &capture::NearbyQuery {
+                    subtype,
+                    lat: fix.lat,
+                    lon: fix.lon,
+                    radius_m: f64::from(policy.duplicate_radius_m),
+                    around_ms: draft.captured_at_ms,
+                    window_ms: i64::from(policy.duplicate_window_s) * 1000,
+                },
             )?,
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let grids = self.grids();
         Ok(capture::validate(

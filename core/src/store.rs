@@ -135,7 +135,9 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
                  submitted_at INTEGER NOT NULL,
                  body         TEXT NOT NULL
              ) STRICT;
-             CREATE INDEX report_by_subtype_time ON report (subtype, captured_at);
+             -- Covers the possible-duplicate query (subtype, time window, position) without
+             -- touching the table.
+             CREATE INDEX report_by_subtype_time ON report (subtype, captured_at, lat, lon, id);
              -- A report's photos in order; upload progress per photo joins here later.
              CREATE TABLE report_photo (
                  report_id TEXT NOT NULL REFERENCES report (id),

@@ -1,1 +1,182 @@
-//! End-to-end tests of gridpatrol live in `tests/tests/`; this crate has no library code.
+//! End-to-end tests of gridpatrol live in `tests/tests/`; this crate holds only what they
+//! share with its helper binaries (`src/bin/`): photo fixtures, a seeded PRNG and the recipe
+//! of a valid report.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gridpatrol_core::Client;
+use gridpatrol_core::capture::{PhotoKind, Reporter, WarningResponse};
+use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
+use gridpatrol_core::taxonomy::Role;
+
+/// The subtype the fixtures file: 03-018 "Confined-space work without protection". One photo
+/// at least, a fix within 50 m (no manual pin), `hazard_level` (single choice) required and
+/// `company_name` (string, at most 100 chars) optional; inspectors may file it; no component.
+pub const SUBTYPE: &str = "03-018";
+pub const PROBLEM: &str = "03-018-01";
+/// A problem of another subtype (01-031, unregistered rental housing).
+pub const OTHER_SUBTYPE: &str = "01-031";
+pub const OTHER_PROBLEM: &str = "01-031-01";
+/// The warning a second report of the same subtype at the same place raises.
+pub const DUPLICATE_WARNING: &str = "report.possible_duplicate";
+
+/// splitmix64: small, seeded, good enough to schedule kills and texture photos.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `num / den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A textured RGB JPEG (gradients, stripes and seeded noise, so it compresses like a photo
+/// and every seed gives different pixels, hence a different stored photo).
+pub fn textured_jpeg(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    textured(width, height, seed, 3)
+}
+
+/// As [`textured_jpeg`] in greyscale: a third of the pixel work in the pipeline, for tests
+/// that process many photos (the crash test).
+pub fn textured_grey_jpeg(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    textured(width, height, seed, 1)
+}
+
+fn textured(width: u32, height: u32, seed: u64, channels: usize) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let (a, b) = (rng.below(7) as u32 + 1, rng.below(5) as u32 + 2);
+    let tint = rng.below(256) as u32;
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * channels);
+    for y in 0..height {
+        for x in 0..width {
+            let noise = (rng.next_u64() & 0x1F) as u32;
+            let stripe = if ((x / (8 * a)) + (y / (8 * b))) % 2 == 0 {
+                40
+            } else {
+                0
+            };
+            let rgb = [
+                ((x * 255 / width) + noise + stripe).min(255) as u8,
+                ((y * 255 / height) + noise / 2).min(255) as u8,
+                ((x + y).wrapping_add(tint) % 256) as u8,
+            ];
+            if channels == 3 {
+                pixels.extend_from_slice(&rgb);
+            } else {
+                pixels.push(((u32::from(rgb[0]) + u32::from(rgb[1]) + u32::from(rgb[2])) / 3) as u8);
+            }
+        }
+    }
+    let color = if channels == 3 {
+        image::ExtendedColorType::Rgb8
+    } else {
+        image::ExtendedColorType::L8
+    };
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode(&pixels, width, height, color)
+        .expect("encoding a JPEG fixture in memory cannot fail");
+    out
+}
+
+/// A copy of `jpeg` whose pixels differ: the first quantisation table's DC and three
+/// lowest AC steps are set to seeded values (16.7 M variants). Free compared with encoding a
+/// new fixture, and the decoded pixels, hence the stored photo and its SHA-256, change.
+pub fn vary_jpeg(jpeg: &[u8], seed: u64) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    let dqt = out
+        .windows(2)
+        .position(|m| m == [0xFF, 0xDB])
+        .expect("the fixture has a DQT segment");
+    // FF DB, length (2 bytes), Pq/Tq (1 byte; Pq = 0: 8-bit steps), then 64 steps in zigzag order.
+    assert_eq!(out[dqt + 4] >> 4, 0, "8-bit quantisation table");
+    let mut rng = Rng::new(seed);
+    for step in &mut out[dqt + 5..dqt + 9] {
+        *step = rng.below(64) as u8 + 1;
+    }
+    out
+}
+
+pub fn inspector(id: &str) -> Reporter {
+    Reporter {
+        reporter_id: id.into(),
+        role: Role::Inspector,
+        grid_ids: Vec::new(),
+    }
+}
+
+/// A good GPS fix taken now, at `(lat, lon)` (WGS-84).
+pub fn gps_fix(lat: f64, lon: f64) -> LocationFix {
+    LocationFix {
+        lat,
+        lon,
+        accuracy_m: 8.0,
+        fix_time_ms: now_ms(),
+        provider: LocationProvider::Gps,
+        is_mock: false,
+        datum: Datum::Wgs84,
+    }
+}
+
+/// A place in Suzhou, moved by `n` × ~200 m so reports do not look like duplicates of each other.
+pub fn place(n: u64) -> (f64, f64) {
+    (
+        31.2989 + (n % 97) as f64 * 0.002,
+        120.5853 + (n / 97 % 97) as f64 * 0.002,
+    )
+}
+
+/// Fills a fresh draft into a valid one of [`SUBTYPE`] with `photo` as its evidence.
+pub fn fill_valid_draft(client: &Client, id: &str, photo: &[u8], at: (f64, f64)) {
+    client
+        .set_event(id, Some(SUBTYPE.into()), Some(PROBLEM.into()))
+        .expect("set_event");
+    client
+        .set_location(id, gps_fix(at.0, at.1))
+        .expect("set_location");
+    client
+        .add_photo(id, photo, PhotoKind::Evidence)
+        .expect("add_photo");
+    client
+        .set_attribute(id, "hazard_level", "general")
+        .expect("hazard_level");
+    client
+        .set_attribute(id, "company_name", "苏州某机械厂")
+        .expect("company_name");
+    client
+        .set_description(id, "井下作业无通风、无监护")
+        .expect("description");
+}
+
+/// Acknowledges the possible-duplicate warning (reports in tests are often close together).
+pub fn ack_duplicates() -> WarningResponse {
+    WarningResponse {
+        acknowledged: vec![DUPLICATE_WARNING.into()],
+        override_reason: None,
+    }
+}

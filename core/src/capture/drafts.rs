@@ -54,19 +54,41 @@ pub(crate) fn report_exists(conn: &Connection, id: &str) -> Result<bool> {
         .is_some())
 }
 
-/// Reports of one subtype captured within `window_ms` of `around_ms`, for duplicate hints.
-pub(crate) fn reports_near_in_time(
-    conn: &Connection,
-    subtype: &str,
-    around_ms: i64,
-    window_ms: i64,
-) -> Result<Vec<EarlierReport>> {
+/// Reports of one subtype captured within `window_ms` of `around_ms` and within about
+/// `radius_m` of the position, for the possible-duplicate hint. The distance here is the
+/// equirectangular approximation (exact enough at tens of metres, and plain arithmetic that the
+/// covering index can answer); validation then measures the candidates exactly.
+pub(crate) struct NearbyQuery<'a> {
+    pub subtype: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    pub around_ms: i64,
+    pub window_ms: i64,
+}
+
+pub(crate) fn reports_nearby(conn: &Connection, query: &NearbyQuery<'_>) -> Result<Vec<EarlierReport>> {
+    const METRES_PER_DEGREE: f64 = 111_320.0;
+    // A little slack so the exact check, not this approximation, decides the edge cases.
+    let radius_deg = query.radius_m * 1.05 / METRES_PER_DEGREE;
+    let lon_scale = query.lat.to_radians().cos();
     let mut stmt = conn.prepare_cached(
         "SELECT id, subtype, lat, lon, captured_at FROM report
-         WHERE subtype = ?1 AND captured_at BETWEEN ?2 AND ?3 AND lat IS NOT NULL",
+         WHERE subtype = ?1 AND captured_at BETWEEN ?2 AND ?3
+           AND lat BETWEEN ?4 - ?6 AND ?4 + ?6
+           AND ((lat - ?4) * (lat - ?4) + (lon - ?5) * ?7 * (lon - ?5) * ?7) <= ?6 * ?6
+         LIMIT 8",
     )?;
     let rows = stmt.query_map(
-        params![subtype, around_ms - window_ms, around_ms + window_ms],
+        params![
+            query.subtype,
+            query.around_ms - query.window_ms,
+            query.around_ms + query.window_ms,
+            query.lat,
+            query.lon,
+            radius_deg,
+            lon_scale
+        ],
         |row| {
             Ok(EarlierReport {
                 id: row.get(0)?,

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 pub use findings::{Finding, Severity, ValidationReport};
-pub use validate::{EarlierReport, validate};
+pub use validate::{EarlierReport, validate, validate_submitted};
 
 pub(crate) use validate::check_attribute_value;
 

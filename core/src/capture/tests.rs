@@ -88,7 +88,11 @@ fn every_step_of_a_draft_survives_a_restart() {
         let photo = client
             .add_photo(&draft.id, photo(), PhotoKind::Evidence)
             .expect("photo");
-        assert_eq!(photo.width.max(photo.height), 1280, "under the 1920 px limit: not resized");
+        assert_eq!(
+            photo.width.max(photo.height),
+            1280,
+            "under the 1920 px limit: not resized"
+        );
         client
             .set_attribute(&draft.id, "cover_state", "broken")
             .expect("attribute");
@@ -518,4 +522,45 @@ fn photo_exif_far_from_the_fix_warns() {
     let report = validate(&future, &list, None, &policy, &[], now);
     assert!(report.has("capture.in_future"));
     assert!(report.has("description.too_long"));
+}
+
+#[test]
+fn duplicate_hint_respects_the_radius() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::open(dir.path()).expect("open");
+    let first = fire_lane_draft(&client, inspector(&[]));
+    client
+        .submit(&first.id, WarningResponse::default())
+        .expect("first");
+    // 0.00036° of latitude ≈ 40 m (inside the 50 m radius); 0.0008° ≈ 89 m (outside).
+    for (dlat, dlon, expect) in [
+        (0.00036, 0.0, true),
+        (0.0, 0.00040, true),
+        (0.0008, 0.0, false),
+        (0.0, 0.0009, false),
+    ] {
+        let draft = fire_lane_draft(&client, inspector(&[]));
+        client
+            .set_location(&draft.id, fix(LAT + dlat, LON + dlon, 5.0))
+            .expect("fix");
+        let report = client.validate_draft(&draft.id).expect("validate");
+        assert_eq!(
+            report.has("report.possible_duplicate"),
+            expect,
+            "offset ({dlat}, {dlon})"
+        );
+        client.discard_draft(&draft.id).expect("discard");
+    }
+    // Another subtype at the same spot is no duplicate.
+    let lamp = client.create_draft(inspector(&[]), None).expect("create");
+    client
+        .set_event(&lamp.id, Some("04-001".into()), Some("04-001-01".into()))
+        .expect("event");
+    client.set_location(&lamp.id, fix(LAT, LON, 5.0)).expect("fix");
+    assert!(
+        !client
+            .validate_draft(&lamp.id)
+            .expect("validate")
+            .has("report.possible_duplicate")
+    );
 }

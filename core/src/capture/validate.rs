@@ -17,6 +17,33 @@ pub struct EarlierReport {
     pub captured_at_ms: i64,
 }
 
+/// Validates a report as received by a platform: the same rules as on the device, applied to
+/// the report as submitted (warnings do not reject; the device already had them answered).
+pub fn validate_submitted(
+    report: &super::SubmittedReport,
+    list: &EventList,
+    grids: Option<&GridIndex>,
+    policy: &CapturePolicy,
+    now_ms: i64,
+) -> ValidationReport {
+    let draft = Draft {
+        id: report.id.clone(),
+        reporter: report.reporter.clone(),
+        subtype: Some(report.subtype.clone()),
+        problem: Some(report.problem.clone()),
+        fix: report.fix,
+        input_datum: report.input_datum,
+        photos: report.photos.clone(),
+        attributes: report.attributes.clone(),
+        description: report.description.clone(),
+        component_id: report.component_id.clone(),
+        disposed_on_spot: report.disposed_on_spot,
+        captured_at_ms: report.captured_at_ms,
+        updated_at_ms: report.submitted_at_ms,
+    };
+    validate(&draft, list, grids, policy, &[], now_ms)
+}
+
 fn role_zh(role: Role) -> &'static str {
     match role {
         Role::Inspector => "网格巡查员",

@@ -1,0 +1,373 @@
+//! Submit benchmark (plain `fn main`, `harness = false`): `Client::submit` of a prepared valid
+//! draft (one photo already attached; only the submit call is timed: validation, the report
+//! row, its photo row, the outbox row and the draft's removal in one durable transaction)
+//! against a bare `INSERT` + `COMMIT` of a row of the same size into a table of a separate
+//! SQLite database with the same settings (WAL, synchronous=FULL), on the same file system.
+//! The two are interleaved operation by operation, in rounds; drafts are prepared before each
+//! round, outside the timed region.
+//!
+//! Run: `cargo bench -p gridpatrol-core --bench submit [-- --rounds 7 --ops 200]`.
+//! Target: median(submit) / median(insert) <= 1.2; prints PASS or FAIL and exits 1 on FAIL.
+//! A breakdown of submit's parts (medians, outside any transaction) is printed either way.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use gridpatrol_core::Client;
+use gridpatrol_core::capture::{self, PhotoKind, Reporter, SubmitOutcome, WarningResponse};
+use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
+use gridpatrol_core::store::Store;
+use gridpatrol_core::taxonomy::Role;
+use rusqlite::{Connection, TransactionBehavior, params};
+
+const TARGET_RATIO: f64 = 1.2;
+/// 03-018 confined-space work: one photo, a fix within 50 m, `hazard_level` required.
+const SUBTYPE: &str = "03-018";
+const PROBLEM: &str = "03-018-01";
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} needs a number")))
+        .unwrap_or(default)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// A textured 800×600 JPEG (gradients and noise, compresses like a photo).
+fn photo() -> Vec<u8> {
+    let (w, h) = (800u32, 600u32);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut px = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state & 0x1F) as u32;
+            px.extend_from_slice(&[
+                ((x * 255 / w) + n).min(255) as u8,
+                ((y * 255 / h) + n / 2).min(255) as u8,
+                ((x + y) % 256) as u8,
+            ]);
+        }
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode(&px, w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode the fixture");
+    out
+}
+
+fn fix(n: usize) -> LocationFix {
+    // ~200 m apart, so no report is a possible duplicate of another.
+    LocationFix {
+        lat: 31.2 + (n % 100) as f64 * 0.002,
+        lon: 120.5 + (n / 100) as f64 * 0.002,
+        accuracy_m: 8.0,
+        fix_time_ms: now_ms(),
+        provider: LocationProvider::Gps,
+        is_mock: false,
+        datum: Datum::Wgs84,
+    }
+}
+
+/// A valid draft with one photo, ready to submit.
+fn prepare(client: &Client, jpeg: &[u8], n: usize) -> String {
+    let reporter = Reporter {
+        reporter_id: "insp-0042".into(),
+        role: Role::Inspector,
+        grid_ids: Vec::new(),
+    };
+    let id = client.create_draft(reporter, None).expect("create_draft").id;
+    client
+        .set_event(&id, Some(SUBTYPE.into()), Some(PROBLEM.into()))
+        .expect("set_event");
+    client.set_location(&id, fix(n)).expect("set_location");
+    client
+        .add_photo(&id, jpeg, PhotoKind::Evidence)
+        .expect("add_photo");
+    client
+        .set_attribute(&id, "hazard_level", "general")
+        .expect("set_attribute");
+    client
+        .set_attribute(&id, "company_name", "苏州某机械厂有限公司")
+        .expect("set_attribute");
+    client
+        .set_description(
+            &id,
+            "地下污水井内有人作业，井口无人监护，未见通风设备和气体检测仪。",
+        )
+        .expect("set_description");
+    id
+}
+
+/// The comparison database: same pragmas as the store (see core/src/store.rs `configure`).
+fn bare_db(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open bare db");
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy_timeout");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .expect("foreign_keys");
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .expect("temp_store");
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)
+        .expect("journal_size_limit");
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .expect("wal");
+    conn.execute_batch("CREATE TABLE row (id TEXT PRIMARY KEY, body TEXT NOT NULL) STRICT;")
+        .expect("create");
+    conn
+}
+
+fn bare_insert(conn: &mut Connection, id: &str, body: &str) {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("begin");
+    tx.execute("INSERT INTO row (id, body) VALUES (?1, ?2)", params![id, body])
+        .expect("insert");
+    tx.commit().expect("commit");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rounds = arg(&args, "--rounds", 7);
+    let ops = arg(&args, "--ops", 200);
+
+    let work = tempfile::tempdir().expect("tempdir");
+    let client = Client::open(work.path().join("data")).expect("open client");
+    let mut bare = bare_db(&work.path().join("bare.sqlite3"));
+    let jpeg = photo();
+    let no_warnings = WarningResponse::default();
+
+    // Warm-up (not counted): caches, prepared statements, the first WAL growth.
+    let mut made = 0;
+    let mut body = String::new();
+    for i in 0..20 {
+        let id = prepare(&client, &jpeg, made);
+        made += 1;
+        assert_eq!(
+            client.submit(&id, no_warnings.clone()).expect("submit"),
+            SubmitOutcome::Submitted {
+                report_id: id.clone()
+            }
+        );
+        body = serde_json::to_string(&client.report(&id).expect("report")).expect("json");
+        bare_insert(&mut bare, &format!("warm-{i}"), &body);
+    }
+    // Row of similar size: the report's JSON body (what the report row mostly is).
+    let row_bytes = body.len();
+
+    let (mut all_submit, mut all_insert) = (Vec::new(), Vec::new());
+    println!(
+        "submit vs bare INSERT+COMMIT: {rounds} rounds × {ops} ops, row {row_bytes} bytes (WAL, synchronous=FULL)"
+    );
+    for round in 0..rounds {
+        let drafts: Vec<String> = (0..ops)
+            .map(|_| {
+                made += 1;
+                prepare(&client, &jpeg, made)
+            })
+            .collect();
+        let (mut submit, mut insert) = (Vec::with_capacity(ops), Vec::with_capacity(ops));
+        for (i, id) in drafts.iter().enumerate() {
+            // Alternate which goes first so neither always follows the other's fsync.
+            let run_submit = |samples: &mut Vec<Duration>| {
+                let t = Instant::now();
+                let outcome = client.submit(id, no_warnings.clone()).expect("submit");
+                samples.push(t.elapsed());
+                assert!(matches!(outcome, SubmitOutcome::Submitted { .. }), "{outcome:?}");
+            };
+            let key = format!("r{round}-{i}");
+            let mut run_insert = |samples: &mut Vec<Duration>| {
+                let t = Instant::now();
+                bare_insert(&mut bare, &key, &body);
+                samples.push(t.elapsed());
+            };
+            if i % 2 == 0 {
+                run_submit(&mut submit);
+                run_insert(&mut insert);
+            } else {
+                run_insert(&mut insert);
+                run_submit(&mut submit);
+            }
+        }
+        let (ms, mi) = (median(&mut submit), median(&mut insert));
+        println!(
+            "  round {round}: submit {:>8.1} µs   insert {:>8.1} µs   ratio {:.2}",
+            micros(ms),
+            micros(mi),
+            micros(ms) / micros(mi)
+        );
+        all_submit.extend(submit);
+        all_insert.extend(insert);
+    }
+
+    breakdown(&client, &jpeg, made + 1);
+
+    let (ms, mi) = (median(&mut all_submit), median(&mut all_insert));
+    let ratio = micros(ms) / micros(mi);
+    let pass = ratio <= TARGET_RATIO;
+    println!(
+        "median submit {:.1} µs, median bare insert {:.1} µs, ratio {ratio:.2} (target <= {TARGET_RATIO}): {}",
+        micros(ms),
+        micros(mi),
+        if pass { "PASS" } else { "FAIL" }
+    );
+    if !pass {
+        std::process::exit(1);
+    }
+}
+
+/// Medians of submit's parts, each run on its own (no transaction, no fsync), to show where
+/// submit's time beyond the commit goes.
+fn breakdown(client: &Client, jpeg: &[u8], n: usize) {
+    const N: usize = 200;
+    let id = prepare(client, jpeg, n);
+    let time = |f: &mut dyn FnMut()| {
+        let mut samples: Vec<Duration> = (0..N)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        micros(median(&mut samples))
+    };
+    let draft = client.draft(&id).expect("draft");
+    let draft_json = serde_json::to_string(&draft).expect("json");
+    let list = client.event_list();
+    let policy = client.capture_policy();
+    let report_id = client.queue().expect("queue")[0].report_id.clone();
+    let report = client.report(&report_id).expect("report");
+
+    let validate_draft = time(&mut || {
+        black_box(client.validate_draft(&id).expect("validate"));
+    });
+    let load = time(&mut || {
+        black_box(serde_json::from_str::<capture::Draft>(&draft_json).expect("parse"));
+    });
+    let reader =
+        Connection::open_with_flags(client.store().path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("reader");
+    let window = i64::from(policy.duplicate_window_s) * 1000;
+    let mut earlier_rows = 0;
+    let duplicate_query = time(&mut || {
+        let mut stmt = reader
+            .prepare_cached(
+                "SELECT id, subtype, lat, lon, captured_at FROM report
+                 WHERE subtype = ?1 AND captured_at BETWEEN ?2 AND ?3 AND lat IS NOT NULL",
+            )
+            .expect("prepare");
+        let rows: Vec<capture::EarlierReport> = stmt
+            .query_map(
+                params![
+                    SUBTYPE,
+                    draft.captured_at_ms - window,
+                    draft.captured_at_ms + window
+                ],
+                |r| {
+                    Ok(capture::EarlierReport {
+                        id: r.get(0)?,
+                        subtype: r.get(1)?,
+                        lat: r.get(2)?,
+                        lon: r.get(3)?,
+                        captured_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        earlier_rows = rows.len();
+        black_box(rows);
+    });
+    let earlier = {
+        let mut stmt = reader
+            .prepare("SELECT id, subtype, lat, lon, captured_at FROM report WHERE subtype = ?1")
+            .expect("prepare");
+        stmt.query_map([SUBTYPE], |r| {
+            Ok(capture::EarlierReport {
+                id: r.get(0)?,
+                subtype: r.get(1)?,
+                lat: r.get(2)?,
+                lon: r.get(3)?,
+                captured_at_ms: r.get(4)?,
+            })
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .expect("rows")
+    };
+    let validate = time(&mut || {
+        black_box(capture::validate(
+            &draft,
+            &list,
+            None,
+            &policy,
+            &earlier,
+            now_ms(),
+        ));
+    });
+    let to_json = time(&mut || {
+        black_box(serde_json::to_string(&report).expect("json"));
+    });
+    // Submit's own writes in one durable transaction, on a fresh store with the real schema:
+    // report + report_photo + outbox rows, draft deleted (its row inserted untimed first).
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&scratch.path().join("writes.sqlite3")).expect("store");
+    let report_body = serde_json::to_string(&report).expect("json");
+    let mut k = 0;
+    let mut writes: Vec<Duration> = (0..N)
+        .map(|_| {
+            k += 1;
+            let rid = format!("bench-{k}");
+            store
+                .write(|tx| {
+                    tx.execute("INSERT INTO draft (id, body, updated_at) VALUES (?1, ?2, 0)", params![rid, draft_json])?;
+                    Ok(())
+                })
+                .expect("draft row");
+            let t = Instant::now();
+            store
+                .write(|tx| {
+                    tx.execute(
+                        "INSERT INTO report (id, reporter_id, subtype, problem, lat, lon, captured_at, submitted_at, body)
+                         VALUES (?1, 'insp-0042', ?2, ?3, 31.2, 120.5, ?4, ?4, ?5)",
+                        params![rid, SUBTYPE, PROBLEM, now_ms(), report_body],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO report_photo (report_id, position, sha256, bytes) VALUES (?1, 0, ?2, 1)",
+                        params![rid, report.photos[0].sha256],
+                    )?;
+                    tx.execute("INSERT INTO outbox (report_id, state, enqueued_at) VALUES (?1, 'pending', 0)", [&rid])?;
+                    tx.execute("DELETE FROM draft WHERE id = ?1", [&rid])?;
+                    Ok(())
+                })
+                .expect("submit-shaped write");
+            t.elapsed()
+        })
+        .collect();
+    let writes = micros(median(&mut writes));
+    println!(
+        "breakdown (medians, µs): submit-shaped write transaction (4 statements, same schema) {writes:.1}; validate_draft {validate_draft:.1} = load+parse draft {load:.1} + \
+         duplicate query ({earlier_rows} rows) {duplicate_query:.1} + validate() {validate:.1}; report JSON {to_json:.1}"
+    );
+}
