@@ -543,8 +543,7 @@ impl Client {
                 acknowledged_warnings: report.warnings.iter().map(|w| w.code.clone()).collect(),
                 override_reason: response.override_reason.clone().filter(|r| !r.trim().is_empty()),
             };
-            capture::insert_report(tx, &submitted, now)?;
-            capture::delete_draft(tx, id)?;
+            capture::submit_draft(tx, &submitted, now)?;
             Ok(SubmitOutcome::Submitted {
                 report_id: submitted.id,
             })

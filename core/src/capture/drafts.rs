@@ -1,9 +1,10 @@
 //! Drafts, reports and the outbox in the store: the SQL of capture.
 //!
-//! A draft is kept as one JSON document per row, rewritten whole inside one transaction at
-//! every change (drafts are small, and a document can never be half-updated). A submitted
-//! report is a row with its searchable columns plus the JSON body that is uploaded, and an
-//! outbox row that the sync engine works.
+//! A report is one row for its whole life (`state`: draft → pending → delivered | parked). As a
+//! draft its body is the `Draft` JSON, rewritten whole inside one transaction at every change
+//! (drafts are small, and a document can never be half-updated). `submit` turns the row into
+//! a pending report in one UPDATE: the body becomes the `SubmittedReport` that is uploaded and
+//! the searchable columns are filled. The pending rows are the outbox.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -12,15 +13,24 @@ use crate::{Error, Result};
 
 pub(crate) fn insert_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
     tx.execute(
-        "INSERT INTO draft (id, body, updated_at) VALUES (?1, ?2, ?3)",
-        params![draft.id, serde_json::to_string(draft)?, draft.updated_at_ms],
+        "INSERT INTO report (id, state, reporter_id, body, updated_at) VALUES (?1, 'draft', ?2, ?3, ?4)",
+        params![
+            draft.id,
+            draft.reporter.reporter_id,
+            serde_json::to_string(draft)?,
+            draft.updated_at_ms
+        ],
     )?;
     Ok(())
 }
 
 pub(crate) fn load_draft(conn: &Connection, id: &str) -> Result<Draft> {
     let body: Option<String> = conn
-        .query_row("SELECT body FROM draft WHERE id = ?1", [id], |row| row.get(0))
+        .query_row(
+            "SELECT body FROM report WHERE id = ?1 AND state = 'draft'",
+            [id],
+            |row| row.get(0),
+        )
         .optional()?;
     let body = body.ok_or_else(|| Error::UnknownCode {
         kind: "draft",
@@ -31,25 +41,31 @@ pub(crate) fn load_draft(conn: &Connection, id: &str) -> Result<Draft> {
 
 pub(crate) fn save_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
     tx.execute(
-        "UPDATE draft SET body = ?2, updated_at = ?3 WHERE id = ?1",
+        "UPDATE report SET body = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'draft'",
         params![draft.id, serde_json::to_string(draft)?, draft.updated_at_ms],
     )?;
     Ok(())
 }
 
 pub(crate) fn delete_draft(tx: &Transaction<'_>, id: &str) -> Result<bool> {
-    Ok(tx.execute("DELETE FROM draft WHERE id = ?1", [id])? > 0)
+    Ok(tx.execute("DELETE FROM report WHERE id = ?1 AND state = 'draft'", [id])? > 0)
 }
 
 pub(crate) fn list_drafts(conn: &Connection) -> Result<Vec<Draft>> {
-    let mut stmt = conn.prepare_cached("SELECT body FROM draft ORDER BY updated_at DESC, id")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM report WHERE state = 'draft' ORDER BY updated_at DESC, id")?;
     let bodies = stmt.query_map([], |row| row.get::<_, String>(0))?;
     bodies.map(|body| Ok(serde_json::from_str(&body?)?)).collect()
 }
 
+/// True once the report left the draft state (submitted, delivered or parked).
 pub(crate) fn report_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn
-        .query_row("SELECT 1 FROM report WHERE id = ?1", [id], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM report WHERE id = ?1 AND state != 'draft'",
+            [id],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some())
 }
@@ -74,9 +90,9 @@ pub(crate) fn reports_nearby(conn: &Connection, query: &NearbyQuery<'_>) -> Resu
     let lon_scale = query.lat.to_radians().cos();
     let mut stmt = conn.prepare_cached(
         "SELECT id, subtype, lat, lon, captured_at FROM report
-         WHERE subtype = ?1 AND captured_at BETWEEN ?2 AND ?3
-           AND lat BETWEEN ?4 - ?6 AND ?4 + ?6
+         WHERE subtype = ?1 AND lat BETWEEN ?4 - ?6 AND ?4 + ?6
            AND ((lat - ?4) * (lat - ?4) + (lon - ?5) * ?7 * (lon - ?5) * ?7) <= ?6 * ?6
+           AND captured_at BETWEEN ?2 AND ?3
          LIMIT 8",
     )?;
     let rows = stmt.query_map(
@@ -102,38 +118,42 @@ pub(crate) fn reports_nearby(conn: &Connection, query: &NearbyQuery<'_>) -> Resu
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn insert_report(tx: &Transaction<'_>, report: &SubmittedReport, now_ms: i64) -> Result<()> {
-    tx.execute(
-        "INSERT INTO report (id, reporter_id, subtype, problem, lat, lon, captured_at, submitted_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+/// Turns the draft row into a pending report: the outbox entry is this same row.
+pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_ms: i64) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE report SET state = 'pending', body = ?2, updated_at = ?3, subtype = ?4, problem = ?5,
+                lat = ?6, lon = ?7, captured_at = ?8, photos = ?9, submitted_at = ?10
+         WHERE id = ?1 AND state = 'draft'",
         params![
             report.id,
-            report.reporter.reporter_id,
+            serde_json::to_string(report)?,
+            now_ms,
             report.subtype,
             report.problem,
             report.fix.map(|f| f.lat),
             report.fix.map(|f| f.lon),
             report.captured_at_ms,
+            report.photos.len() as i64,
             report.submitted_at_ms,
-            serde_json::to_string(report)?,
         ],
     )?;
-    let mut photo = tx.prepare_cached(
-        "INSERT INTO report_photo (report_id, position, sha256, bytes) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (position, p) in report.photos.iter().enumerate() {
-        photo.execute(params![report.id, position as i64, p.sha256, p.bytes as i64])?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(Error::UnknownCode {
+            kind: "draft",
+            code: report.id.clone(),
+        })
     }
-    tx.execute(
-        "INSERT INTO outbox (report_id, state, enqueued_at) VALUES (?1, 'pending', ?2)",
-        params![report.id, now_ms],
-    )?;
-    Ok(())
 }
 
 pub(crate) fn load_report(conn: &Connection, id: &str) -> Result<SubmittedReport> {
     let body: Option<String> = conn
-        .query_row("SELECT body FROM report WHERE id = ?1", [id], |row| row.get(0))
+        .query_row(
+            "SELECT body FROM report WHERE id = ?1 AND state != 'draft'",
+            [id],
+            |row| row.get(0),
+        )
         .optional()?;
     let body = body.ok_or_else(|| Error::UnknownCode {
         kind: "report",
@@ -144,10 +164,9 @@ pub(crate) fn load_report(conn: &Connection, id: &str) -> Result<SubmittedReport
 
 pub(crate) fn list_outbox(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.report_id, r.subtype, r.problem, o.state, o.attempts, o.enqueued_at, o.parked_reason,
-                (SELECT count(*) FROM report_photo p WHERE p.report_id = o.report_id)
-         FROM outbox o JOIN report r ON r.id = o.report_id
-         ORDER BY o.enqueued_at, o.report_id",
+        "SELECT id, subtype, problem, state, attempts, submitted_at, parked_reason, photos
+         FROM report WHERE state != 'draft'
+         ORDER BY submitted_at, id",
     )?;
     let rows = stmt.query_map([], |row| {
         Ok(OutboxEntry {
