@@ -17,6 +17,7 @@ macro_rules! out {
 
 mod client;
 mod grid;
+mod serve;
 mod taxonomy;
 
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ enum Command {
         #[command(subcommand)]
         command: grid::Command,
     },
+    /// Runs the reference command platform (the sync protocol's server) on a data directory.
+    Serve(serve::Args),
 }
 
 /// A failure the command reports: a machine code, a message, and the exit code.
@@ -106,6 +109,10 @@ fn main() -> ExitCode {
         Command::Grid { command } => {
             let json = command.json();
             (grid::run(command), json)
+        }
+        Command::Serve(args) => {
+            let json = args.json();
+            (serve::run(args), json)
         }
     };
     match result {

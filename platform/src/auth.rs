@@ -1,0 +1,243 @@
+//! Devices and tokens: enrollment, access-token refresh, revocation, and the bearer checks.
+//!
+//! Owns the `device` table and the two extractors every protected handler takes: [`Device`]
+//! (a device's access token) and [`Admin`] (the admin token). A device enrolls with the
+//! platform's enrollment code and gets an id, a short-lived access token and a refresh token that
+//! does not rotate (so a lost refresh answer is retried safely). Tokens are stored only as
+//! SHA-256 hashes. A revoked device gets 401 `device_revoked` everywhere. It does not own
+//! what a device may see: the resource modules filter by [`Device::id`].
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::OptionalExtension as _;
+use serde::{Deserialize, Serialize};
+
+use crate::problem::{ApiError, ApiResult};
+use crate::{Inner, blocking, new_token, now_ms, parse_json, read_body, sha256_hex};
+
+/// What enrollment and refresh answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenGrant {
+    pub device_id: String,
+    pub token_type: String,
+    pub access_token: String,
+    pub access_expires_at_ms: i64,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrollRequest {
+    enrollment_code: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RefreshRequest {
+    device_id: String,
+    refresh_token: String,
+}
+
+/// `POST /v1/enroll`: enrollment code → device id and tokens (201).
+pub(crate) async fn enroll(State(state): State<crate::State>, body: Body) -> ApiResult<Response> {
+    let bytes = read_body(body, state.config.limits.small_json_bytes).await?;
+    let request: EnrollRequest = parse_json(&bytes)?;
+    if !constant_time_eq(
+        request.enrollment_code.as_bytes(),
+        state.config.enrollment_code.as_bytes(),
+    ) {
+        tracing::warn!("enrollment refused: wrong code");
+        return Err(ApiError::unauthorized(
+            "enrollment_refused",
+            "The enrollment code is not valid on this platform",
+        ));
+    }
+    let label = request.label.map(|l| l.chars().take(100).collect::<String>());
+    let grant = blocking(move || {
+        let device_id = uuid::Uuid::new_v4().to_string();
+        let access = new_token("gpa");
+        let refresh = new_token("gpr");
+        let now = now_ms();
+        let expires = now + ttl_ms(&state);
+        state.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO device (id, label, enrolled_at, access_hash, access_expires_at, refresh_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    device_id,
+                    label,
+                    now,
+                    sha256_hex(access.as_bytes()),
+                    expires,
+                    sha256_hex(refresh.as_bytes())
+                ],
+            )?;
+            Ok(())
+        })?;
+        tracing::info!(device_id = %device_id, "device enrolled");
+        Ok(TokenGrant {
+            device_id,
+            token_type: "Bearer".into(),
+            access_token: access,
+            access_expires_at_ms: expires,
+            refresh_token: refresh,
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(grant)).into_response())
+}
+
+/// `POST /v1/token`: device id + refresh token → a new access token (the old one stops
+/// working); the refresh token stays the same.
+pub(crate) async fn refresh(
+    State(state): State<crate::State>,
+    body: Body,
+) -> ApiResult<axum::Json<TokenGrant>> {
+    let bytes = read_body(body, state.config.limits.small_json_bytes).await?;
+    let request: RefreshRequest = parse_json(&bytes)?;
+    let grant = blocking(move || {
+        let refresh_hash = sha256_hex(request.refresh_token.as_bytes());
+        let access = new_token("gpa");
+        let expires = now_ms() + ttl_ms(&state);
+        state.db.write(|tx| {
+            let revoked: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT revoked_at FROM device WHERE id = ?1 AND refresh_hash = ?2",
+                    rusqlite::params![request.device_id, refresh_hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match revoked {
+                None => Err(ApiError::unauthorized(
+                    "refresh_refused",
+                    "Unknown device or refresh token; enroll again",
+                )),
+                Some(Some(_)) => Err(revoked_error()),
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE device SET access_hash = ?1, access_expires_at = ?2 WHERE id = ?3",
+                        rusqlite::params![sha256_hex(access.as_bytes()), expires, request.device_id],
+                    )?;
+                    Ok(())
+                }
+            }
+        })?;
+        tracing::info!(device_id = %request.device_id, "access token refreshed");
+        Ok(TokenGrant {
+            device_id: request.device_id,
+            token_type: "Bearer".into(),
+            access_token: access,
+            access_expires_at_ms: expires,
+            refresh_token: request.refresh_token,
+        })
+    })
+    .await?;
+    Ok(axum::Json(grant))
+}
+
+fn ttl_ms(state: &Inner) -> i64 {
+    i64::try_from(state.config.access_token_ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX / 2)
+}
+
+pub(crate) fn revoked_error() -> ApiError {
+    ApiError::unauthorized(
+        "device_revoked",
+        "This device has been revoked by the platform; it must not retry and needs a new enrollment",
+    )
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// An authenticated, not revoked device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: String,
+}
+
+impl FromRequestParts<crate::State> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::State) -> Result<Self, ApiError> {
+        let Some(token) = bearer(parts) else {
+            return Err(ApiError::unauthorized(
+                "token_missing",
+                "Send the device's access token as `Authorization: Bearer ...`",
+            ));
+        };
+        let hash = sha256_hex(token.as_bytes());
+        let state = state.clone();
+        blocking(move || {
+            let row: Option<(String, i64, Option<i64>)> = state.db.read(|c| {
+                Ok(c.query_row(
+                    "SELECT id, access_expires_at, revoked_at FROM device WHERE access_hash = ?1",
+                    [&hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?)
+            })?;
+            match row {
+                None => Err(ApiError::unauthorized(
+                    "token_invalid",
+                    "Unknown or replaced access token; refresh it",
+                )),
+                Some((_, _, Some(_))) => Err(revoked_error()),
+                Some((_, expires, None)) if expires <= now_ms() => Err(ApiError::unauthorized(
+                    "token_expired",
+                    "The access token has expired; refresh it with POST /v1/token",
+                )),
+                Some((id, _, None)) => Ok(Device { id }),
+            }
+        })
+        .await
+    }
+}
+
+/// The admin token was presented.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl FromRequestParts<crate::State> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::State) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            Some(token) if constant_time_eq(token.as_bytes(), state.config.admin_token.as_bytes()) => {
+                Ok(Admin)
+            }
+            _ => Err(ApiError::unauthorized(
+                "admin_token_invalid",
+                "Admin endpoints need the admin bearer token",
+            )),
+        }
+    }
+}
+
+/// Marks a device revoked; its tokens stop working at once. False when the id is unknown.
+pub(crate) fn revoke(state: &Inner, device_id: &str) -> ApiResult<bool> {
+    let changed = state.db.write(|tx| {
+        Ok(tx.execute(
+            "UPDATE device SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+            rusqlite::params![now_ms(), device_id],
+        )?)
+    })?;
+    if changed > 0 {
+        tracing::info!(device_id = %device_id, "device revoked");
+    }
+    Ok(changed > 0)
+}

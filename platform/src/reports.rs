@@ -1,0 +1,442 @@
+//! Reports: idempotent upload keyed by the device-made id, validation, case numbers, status.
+//!
+//! Owns the `report`, `report_photo` and `case_sequence` tables. `PUT /v1/reports/{id}` runs
+//! the device's own rule set (`gridpatrol_core::capture::validate_submitted`) against the event
+//! list the report names (or the current one when the platform lacks it), checks that every photo
+//! is complete, and stores the report once: the same id with the same content (compared by the
+//! SHA-256 of its key-sorted canonical JSON) gets the same answer again, different content gets
+//! 409. It also answers a device's status queries about its own reports. It does not change a
+//! report's status: `admin` does, through [`set_status`].
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gridpatrol_core::capture::{SubmittedReport, validate_submitted};
+use rusqlite::{Connection, OptionalExtension as _, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Device;
+use crate::db::bump;
+use crate::problem::{ApiError, ApiResult};
+use crate::{Inner, blocking, now_ms, photos, read_body, sha256_hex};
+
+/// Where a report is on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    Received,
+    Dispatched,
+    Rejected,
+}
+
+impl ReportState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportState::Received => "received",
+            ReportState::Dispatched => "dispatched",
+            ReportState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> ReportState {
+        match s {
+            "dispatched" => ReportState::Dispatched,
+            "rejected" => ReportState::Rejected,
+            _ => ReportState::Received,
+        }
+    }
+}
+
+/// What the platform says about one report: the upload answer and the status answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportStatus {
+    pub report_id: String,
+    pub case_number: String,
+    pub status: ReportState,
+    /// Why it was rejected (set with `rejected`).
+    pub reason: Option<String>,
+    pub received_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// This report's position in the device's change feed (`GET /v1/reports?since=`).
+    pub cursor: i64,
+}
+
+/// The SHA-256 of a report's canonical JSON: the typed report re-serialized with every object's
+/// keys sorted, no whitespace. Unknown fields are not part of it.
+pub fn canonical_sha256(report: &SubmittedReport) -> String {
+    let value = serde_json::to_value(report).expect("a report always serializes");
+    let mut out = Vec::with_capacity(4096);
+    write_canonical(&value, &mut out);
+    sha256_hex(&out)
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, key).expect("writing to a Vec cannot fail");
+                out.push(b':');
+                write_canonical(&map[key], out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar).expect("writing to a Vec cannot fail"),
+    }
+}
+
+const STATUS_COLUMNS: &str = "id, case_number, status, reason, received_at, updated_at, seq";
+
+fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportStatus> {
+    Ok(ReportStatus {
+        report_id: r.get(0)?,
+        case_number: r.get(1)?,
+        status: ReportState::parse(&r.get::<_, String>(2)?),
+        reason: r.get(3)?,
+        received_at_ms: r.get(4)?,
+        updated_at_ms: r.get(5)?,
+        cursor: r.get(6)?,
+    })
+}
+
+struct Stored {
+    device_id: String,
+    canonical: String,
+    status: ReportStatus,
+}
+
+fn stored(conn: &Connection, id: &str) -> ApiResult<Option<Stored>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {STATUS_COLUMNS}, device_id, canonical_sha256 FROM report WHERE id = ?1"),
+            [id],
+            |r| {
+                Ok(Stored {
+                    status: status_row(r)?,
+                    device_id: r.get(7)?,
+                    canonical: r.get(8)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The answer to a report id already stored: the original receipt, or 409. The outer result is
+/// the transaction's (a 409 still commits its counter); the inner one is the answer.
+fn answer_existing(
+    tx: &Transaction<'_>,
+    existing: Stored,
+    device: &str,
+    canonical: &str,
+) -> ApiResult<ApiResult<Response>> {
+    bump(tx, "duplicates_refused", 1)?;
+    if existing.device_id == device && existing.canonical == canonical {
+        tracing::info!(report_id = %existing.status.report_id, "identical report again: original answer");
+        return Ok(Ok((StatusCode::OK, axum::Json(existing.status)).into_response()));
+    }
+    bump(tx, "report_conflicts", 1)?;
+    tracing::warn!(report_id = %existing.status.report_id, "report id reused with different content");
+    Ok(Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "report_conflict",
+        "Report id already used",
+        "A different report is already stored under this id; this upload was not stored",
+    )))
+}
+
+/// `PUT /v1/reports/{report_id}`.
+pub(crate) async fn upload(
+    device: Device,
+    State(state): State<crate::State>,
+    Path(report_id): Path<String>,
+    body: Body,
+) -> ApiResult<Response> {
+    let bytes = read_body(body, state.config.limits.report_bytes).await?;
+    let report: SubmittedReport = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_report",
+            format!("The body is not a SubmittedReport: {e}"),
+        )
+    })?;
+    if report.id != report_id {
+        return Err(ApiError::bad_request(
+            "report_id_mismatch",
+            "The report's id differs from the id in the URL",
+        ));
+    }
+    let body_text = String::from_utf8(bytes.to_vec()).expect("parsed JSON is UTF-8");
+    blocking(move || receive(&state, &device.id, report, body_text)).await
+}
+
+fn receive(state: &Inner, device: &str, report: SubmittedReport, body: String) -> ApiResult<Response> {
+    let canonical = canonical_sha256(&report);
+    // The fast path: the report is already stored (a retry).
+    if state.db.read(|c| stored(c, &report.id))?.is_some() {
+        return state.db.write(|tx| {
+            let existing = stored(tx, &report.id)?.expect("reports are never deleted");
+            answer_existing(tx, existing, device, &canonical)
+        })?;
+    }
+
+    let now = now_ms();
+    let list = state.lists.for_report(&report.event_list_sha256);
+    let grids = state.grids.as_ref().map(|g| &g.index);
+    let findings = validate_submitted(&report, &list, grids, &state.config.policy, now);
+    if !findings.is_valid() {
+        state.db.write(|tx| bump(tx, "validation_failed", 1))?;
+        tracing::info!(
+            report_id = %report.id,
+            errors = findings.errors.len(),
+            "report refused by validation"
+        );
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Report failed validation",
+            "The report breaks the event list's rules; it will not be accepted as it is",
+        )
+        .with(
+            "findings",
+            serde_json::to_value(&findings.errors).expect("findings serialize"),
+        )
+        .with(
+            "warnings",
+            serde_json::to_value(&findings.warnings).expect("findings serialize"),
+        )
+        .with("event_list_sha256", list.info().sha256));
+    }
+
+    let shas: Vec<String> = report
+        .photos
+        .iter()
+        .map(|p| p.sha256.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let lengths = state.db.read(|c| photos::complete_lengths(c, &shas))?;
+    let missing: Vec<&String> = shas.iter().filter(|s| !lengths.contains_key(*s)).collect();
+    if !missing.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photos_incomplete",
+            "Photos missing",
+            "Upload every photo of the report completely, then send the report again",
+        )
+        .with("missing", serde_json::json!(missing)));
+    }
+    let wrong_size: Vec<&str> = report
+        .photos
+        .iter()
+        .filter(|p| lengths.get(&p.sha256) != Some(&p.bytes))
+        .map(|p| p.sha256.as_str())
+        .collect();
+    if !wrong_size.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo_size_mismatch",
+            "Photo sizes differ",
+            "A photo's declared byte count differs from the bytes held under its SHA-256",
+        )
+        .with("photos", serde_json::json!(wrong_size)));
+    }
+    let total: u64 = shas.iter().map(|s| lengths[s]).sum();
+    if total > state.config.limits.photos_total_bytes {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photos_too_large",
+            "Photos too large",
+            format!(
+                "The report's photos add up to {total} bytes; the limit is {}",
+                state.config.limits.photos_total_bytes
+            ),
+        ));
+    }
+
+    let validated_against = list.info().sha256;
+    state.db.write(|tx| {
+        // Another upload of the same id may have committed since the fast path looked.
+        if let Some(existing) = stored(tx, &report.id)? {
+            return answer_existing(tx, existing, device, &canonical);
+        }
+        let case_number = next_case_number(tx, &state.config.case_prefix, now)?;
+        let seq = next_seq(tx)?;
+        tx.execute(
+            "INSERT INTO report (id, device_id, case_number, canonical_sha256, body, validated_against,
+                                 status, reason, received_at, updated_at, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', NULL, ?7, ?7, ?8)",
+            rusqlite::params![
+                report.id,
+                device,
+                case_number,
+                canonical,
+                body,
+                validated_against,
+                now,
+                seq
+            ],
+        )?;
+        for (position, photo) in report.photos.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO report_photo (report_id, position, sha256) VALUES (?1, ?2, ?3)",
+                rusqlite::params![report.id, position as i64, photo.sha256],
+            )?;
+        }
+        tracing::info!(report_id = %report.id, case_number = %case_number, "report received");
+        let receipt = ReportStatus {
+            report_id: report.id.clone(),
+            case_number,
+            status: ReportState::Received,
+            reason: None,
+            received_at_ms: now,
+            updated_at_ms: now,
+            cursor: seq,
+        };
+        Ok(Ok((StatusCode::CREATED, axum::Json(receipt)).into_response()))
+    })?
+}
+
+fn next_seq(tx: &Transaction<'_>) -> ApiResult<i64> {
+    Ok(tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM report", [], |r| r.get(0))?)
+}
+
+/// `{prefix}-{YYYYMMDD}-{NNNNNN}`: the China (UTC+8) date of receipt and that day's sequence.
+fn next_case_number(tx: &Transaction<'_>, prefix: &str, now_ms: i64) -> ApiResult<String> {
+    let day = china_day(now_ms);
+    let n: i64 = tx.query_row(
+        "INSERT INTO case_sequence (day, last) VALUES (?1, 1)
+         ON CONFLICT (day) DO UPDATE SET last = last + 1
+         RETURNING last",
+        [&day],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{prefix}-{day}-{n:06}"))
+}
+
+fn china_day(now_ms: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
+        .expect("the clock is in range")
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("+8 is a valid offset"));
+    format!("{:04}{:02}{:02}", at.year(), u8::from(at.month()), at.day())
+}
+
+/// `GET /v1/reports/{report_id}`: the status of one of the device's own reports.
+pub(crate) async fn status(
+    device: Device,
+    State(state): State<crate::State>,
+    Path(report_id): Path<String>,
+) -> ApiResult<axum::Json<ReportStatus>> {
+    let found = blocking(move || state.db.read(|c| stored(c, &report_id))).await?;
+    match found {
+        Some(s) if s.device_id == device.id => Ok(axum::Json(s.status)),
+        _ => Err(ApiError::not_found(
+            "report_not_found",
+            "No report of this device has that id",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    since: i64,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// The device's reports changed after a cursor, oldest change first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportList {
+    pub reports: Vec<ReportStatus>,
+    /// Pass as `since` next time; equals `since` when nothing changed.
+    pub next_since: i64,
+}
+
+/// `GET /v1/reports?since=CURSOR&limit=N` (limit 1-500, default 100).
+pub(crate) async fn list(
+    device: Device,
+    State(state): State<crate::State>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<ReportList>> {
+    let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 500));
+    let since = query.since;
+    let reports = blocking(move || {
+        state.db.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {STATUS_COLUMNS} FROM report WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            ))?;
+            let rows = stmt
+                .query_map(rusqlite::params![device.id, since, limit], status_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    })
+    .await?;
+    let next_since = reports.last().map_or(since, |r| r.cursor);
+    Ok(axum::Json(ReportList { reports, next_since }))
+}
+
+/// Sets a report's status (admin). `rejected` needs a reason. Moves the report to the end of its
+/// device's change feed. `None` when the id is unknown.
+pub(crate) fn set_status(
+    state: &Inner,
+    report_id: &str,
+    status: ReportState,
+    reason: Option<String>,
+) -> ApiResult<Option<ReportStatus>> {
+    state.db.write(|tx| {
+        if stored(tx, report_id)?.is_none() {
+            return Ok(None);
+        }
+        let seq = next_seq(tx)?;
+        tx.execute(
+            "UPDATE report SET status = ?1, reason = ?2, updated_at = ?3, seq = ?4 WHERE id = ?5",
+            rusqlite::params![status.as_str(), reason, now_ms(), seq, report_id],
+        )?;
+        tracing::info!(report_id = %report_id, status = status.as_str(), "report status set");
+        Ok(stored(tx, report_id)?.map(|s| s.status))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let mut out = Vec::new();
+        write_canonical(
+            &serde_json::json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 2.5}], "c": null}}),
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            r#"{"a":{"c":null,"d":[1,{"y":2.5,"z":0}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn china_day_rolls_over_at_utc_16() {
+        // 2026-11-22T16:00:00Z is 2026-11-23 00:00 in China.
+        assert_eq!(china_day(1_795_363_200_000 - 1), "20261122");
+        assert_eq!(china_day(1_795_363_200_000), "20261123");
+    }
+}
