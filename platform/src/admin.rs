@@ -44,30 +44,31 @@ pub struct Stats {
 }
 
 pub(crate) async fn stats(_: Admin, State(state): State<crate::State>) -> ApiResult<axum::Json<Stats>> {
+    Ok(axum::Json(blocking(move || read_stats(&state)).await?))
+}
+
+/// The counters of `GET /v1/admin/stats`, read directly (the demo and tests in-process).
+pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
     let info = state.lists.current().info();
-    let stats = blocking(move || {
-        state.db.read(|c| {
-            let count = |sql: &str| -> ApiResult<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
-            Ok(Stats {
-                reports: count("SELECT COUNT(*) FROM report")?,
-                reports_received: count("SELECT COUNT(*) FROM report WHERE status = 'received'")?,
-                reports_dispatched: count("SELECT COUNT(*) FROM report WHERE status = 'dispatched'")?,
-                reports_rejected: count("SELECT COUNT(*) FROM report WHERE status = 'rejected'")?,
-                photos: count("SELECT COUNT(*) FROM photo WHERE complete = 1")?,
-                photo_bytes: count("SELECT COALESCE(SUM(length), 0) FROM photo WHERE complete = 1")?,
-                partial_photos: count("SELECT COUNT(*) FROM photo WHERE complete = 0")?,
-                devices: count("SELECT COUNT(*) FROM device")?,
-                devices_revoked: count("SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL")?,
-                duplicates_refused: counter(c, "duplicates_refused")?,
-                report_conflicts: counter(c, "report_conflicts")?,
-                validation_failed: counter(c, "validation_failed")?,
-                event_list_version: info.list_version,
-                event_list_sha256: info.sha256,
-            })
+    state.db.read(|c| {
+        let count = |sql: &str| -> ApiResult<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        Ok(Stats {
+            reports: count("SELECT COUNT(*) FROM report")?,
+            reports_received: count("SELECT COUNT(*) FROM report WHERE status = 'received'")?,
+            reports_dispatched: count("SELECT COUNT(*) FROM report WHERE status = 'dispatched'")?,
+            reports_rejected: count("SELECT COUNT(*) FROM report WHERE status = 'rejected'")?,
+            photos: count("SELECT COUNT(*) FROM photo WHERE complete = 1")?,
+            photo_bytes: count("SELECT COALESCE(SUM(length), 0) FROM photo WHERE complete = 1")?,
+            partial_photos: count("SELECT COUNT(*) FROM photo WHERE complete = 0")?,
+            devices: count("SELECT COUNT(*) FROM device")?,
+            devices_revoked: count("SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL")?,
+            duplicates_refused: counter(c, "duplicates_refused")?,
+            report_conflicts: counter(c, "report_conflicts")?,
+            validation_failed: counter(c, "validation_failed")?,
+            event_list_version: info.list_version,
+            event_list_sha256: info.sha256,
         })
     })
-    .await?;
-    Ok(axum::Json(stats))
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`.

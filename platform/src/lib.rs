@@ -214,6 +214,11 @@ impl Platform {
         *self.inner.fault.write().unwrap_or_else(|p| p.into_inner()) = state;
     }
 
+    /// The admin statistics, read in-process (the same as `GET /v1/admin/stats`).
+    pub fn stats(&self) -> Result<admin::Stats, String> {
+        admin::read_stats(&self.inner).map_err(|e| e.detail)
+    }
+
     /// The admin token in force.
     pub fn admin_token(&self) -> &str {
         &self.inner.config.admin_token
