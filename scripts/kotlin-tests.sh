@@ -17,6 +17,12 @@ BUILD="$GP_ROOT/build/kotlin"
 mkdir -p "$BUILD"
 cargo build --quiet -p gridpatrol-ffi
 cargo build --quiet -p gridpatrol-uniffi-bindgen
+# The sync test starts a real platform (`gridpatrol serve`) as a child process; GRIDPATROL_BIN
+# may name a prebuilt one.
+if [ -z "${GRIDPATROL_BIN:-}" ]; then
+    cargo build --quiet -p gridpatrol-cli --bin gridpatrol
+    GRIDPATROL_BIN="$GP_ROOT/target/debug/gridpatrol"
+fi
 LIB="$GP_ROOT/target/debug/libgridpatrol_ffi.so"
 BINDGEN="$GP_ROOT/target/debug/uniffi-bindgen"
 
@@ -49,5 +55,5 @@ rm -f "$TESTS_JAR"
 
 export GRIDPATROL_TEST_TMP="$BUILD/tmp"
 rm -rf "$GRIDPATROL_TEST_TMP" && mkdir -p "$GRIDPATROL_TEST_TMP"
-exec java -Djna.library.path="$(dirname "$LIB")" \
+exec java -Djna.library.path="$(dirname "$LIB")" -Dgridpatrol.bin="$GRIDPATROL_BIN" \
     -cp "$TESTS_JAR:$BINDINGS_JAR:$KOTLIN_CP:$KOTLIN_RUNTIME_CP" gridpatrol.tests.HarnessKt "$@"

@@ -53,7 +53,7 @@ over_budget_fails() {
 ensure_kotlin_tools
 check fmt cargo fmt --all -- --check
 check clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
-counted cargo-test '^test result:' cargo test --workspace
+counted cargo-test '^test result:' cargo test --workspace --no-fail-fast
 counted kotlin '^kotlin: [0-9]+ passed, [0-9]+ failed' scripts/kotlin-tests.sh
 check size scripts/size-check.sh
 check size-budget-enforced over_budget_fails

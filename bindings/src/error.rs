@@ -41,6 +41,22 @@ pub enum GridPatrolError {
     /// The on-device store failed (disk full, I/O error, corrupt file).
     #[error("storage failure: {reason}")]
     Storage { reason: String },
+
+    /// Sync needs the device enrolled first (`enroll`), or `configure_sync` was not called.
+    #[error("this device is not enrolled with a platform")]
+    NotEnrolled,
+
+    /// The platform revoked this device: sync stopped, nothing was deleted; enroll again.
+    #[error("the platform revoked this device")]
+    DeviceRevoked,
+
+    /// The platform could not be reached; sync retries by itself.
+    #[error("network error: {reason}")]
+    Network { reason: String },
+
+    /// The platform refused a request; `code` is the protocol's stable code.
+    #[error("platform answered {status} {code}")]
+    Platform { status: u16, code: String },
 }
 
 impl From<Error> for GridPatrolError {
@@ -75,6 +91,10 @@ impl From<Error> for GridPatrolError {
                 grid_id: error.grid_id().map(str::to_string),
                 reason: error.to_string(),
             },
+            Error::NotEnrolled => Self::NotEnrolled,
+            Error::DeviceRevoked => Self::DeviceRevoked,
+            Error::Network { reason } => Self::Network { reason },
+            Error::Platform { status, code } => Self::Platform { status, code },
             Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {

@@ -4,7 +4,8 @@
 //! [`GridPatrolError`]. No logic lives here (see docs/ARCHITECTURE.md): if a method needs more
 //! than a call and a conversion, the missing piece belongs in the core.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use gridpatrol_core::capture::{
     CapturePolicy, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter, SubmitOutcome, SubmittedReport,
@@ -12,6 +13,9 @@ use gridpatrol_core::capture::{
 };
 use gridpatrol_core::client::{Client, GridRef};
 use gridpatrol_core::location::LocationFix;
+use gridpatrol_core::sync::{
+    NetworkPolicy, NetworkState, QueueHealth, SyncConfig, SyncEngine, SyncListener, SyncSummary, SyncTask,
+};
 use gridpatrol_core::taxonomy::{Category, EventListInfo, Problem, Role, SearchHit, Subtype};
 
 mod error;
@@ -31,7 +35,30 @@ pub fn library_version() -> String {
 /// One gridpatrol data directory, opened once by the host app and shared by its screens.
 #[derive(uniffi::Object)]
 pub struct GridPatrol {
-    inner: Client,
+    inner: Arc<Client>,
+    sync: RwLock<Option<Arc<SyncEngine>>>,
+}
+
+impl GridPatrol {
+    /// The engine of `configure_sync`; `NotEnrolled` before it.
+    fn engine(&self) -> Result<Arc<SyncEngine>> {
+        self.sync
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(GridPatrolError::NotEnrolled)
+    }
+}
+
+/// The background sync loop of `start_background_sync`: `stop()` or dropping it ends the loop.
+#[derive(uniffi::Object)]
+pub struct SyncTaskHandle(SyncTask);
+
+#[uniffi::export]
+impl SyncTaskHandle {
+    pub fn stop(&self) {
+        self.0.stop()
+    }
 }
 
 #[uniffi::export]
@@ -40,7 +67,8 @@ impl GridPatrol {
     #[uniffi::constructor]
     pub fn open(data_dir: String) -> Result<Arc<Self>> {
         Ok(Arc::new(Self {
-            inner: Client::open(data_dir)?,
+            inner: Arc::new(Client::open(data_dir)?),
+            sync: RwLock::new(None),
         }))
     }
 
@@ -198,5 +226,67 @@ impl GridPatrol {
     /// The outbox, oldest first.
     pub fn queue(&self) -> Result<Vec<OutboxEntry>> {
         Ok(self.inner.queue()?)
+    }
+}
+
+/// Sync: the outbox drains to the command platform by itself (see `gridpatrol_core::sync`).
+#[uniffi::export(async_runtime = "tokio")]
+impl GridPatrol {
+    /// Points sync at a platform (e.g. `https://platform.example.cn`), with default settings.
+    pub fn configure_sync(&self, platform_url: String) -> Result<()> {
+        let engine = SyncEngine::new(self.inner.clone(), SyncConfig::new(platform_url))?;
+        *self.sync.write().unwrap_or_else(|p| p.into_inner()) = Some(engine);
+        Ok(())
+    }
+
+    /// Enrolls this device with the platform's enrollment code; returns the device id.
+    pub async fn enroll(&self, enrollment_code: String, device_name: String) -> Result<String> {
+        Ok(self.engine()?.enroll(&enrollment_code, &device_name).await?)
+    }
+
+    pub fn is_enrolled(&self) -> bool {
+        self.engine().is_ok_and(|e| e.is_enrolled())
+    }
+
+    /// Sends what it can within `deadline_ms` (a WorkManager / BGTaskScheduler job).
+    pub async fn sync_now(&self, deadline_ms: u64) -> Result<SyncSummary> {
+        Ok(self
+            .engine()?
+            .sync_now(Duration::from_millis(deadline_ms))
+            .await?)
+    }
+
+    pub fn queue_health(&self) -> Result<QueueHealth> {
+        Ok(self.engine()?.queue_health()?)
+    }
+
+    /// The host's connectivity callback: online, and whether the network is metered.
+    pub fn set_network(&self, online: bool, metered: bool) -> Result<()> {
+        self.engine()?.set_network(NetworkState { online, metered });
+        Ok(())
+    }
+
+    /// With `photos_on_metered` false, photo bytes wait for an unmetered network.
+    pub fn set_network_policy(&self, photos_on_metered: bool) -> Result<()> {
+        self.engine()?.set_policy(NetworkPolicy { photos_on_metered });
+        Ok(())
+    }
+
+    pub fn set_sync_listener(&self, listener: Option<Arc<dyn SyncListener>>) -> Result<()> {
+        self.engine()?.set_listener(listener);
+        Ok(())
+    }
+
+    /// Syncs every `interval_ms` and when the network comes back, until the handle is stopped
+    /// or dropped.
+    pub fn start_background_sync(&self, interval_ms: u64) -> Result<Arc<SyncTaskHandle>> {
+        Ok(Arc::new(SyncTaskHandle(
+            self.engine()?.start(Duration::from_millis(interval_ms)),
+        )))
+    }
+
+    /// Installs the platform's current event list when it changed and verifies; null when not.
+    pub async fn pull_event_list(&self) -> Result<Option<EventListInfo>> {
+        Ok(self.engine()?.pull_event_list().await?)
     }
 }

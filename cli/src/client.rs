@@ -56,6 +56,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Enroll this device with a platform (for development: `gridpatrol serve`)
+    Enroll {
+        /// The platform's base URL, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        platform: String,
+        /// The enrollment code the platform accepts.
+        #[arg(long)]
+        code: String,
+        /// How the platform labels this device.
+        #[arg(long, default_value = "gridpatrol cli")]
+        device_name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver the outbox to the enrolled platform: photos, then each report, exactly once
+    Sync {
+        /// Stop after this many seconds even if reports are still waiting (they stay queued).
+        #[arg(long, default_value_t = 60)]
+        deadline_s: u64,
+        /// Print {"delivered","pending","parked",...} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -134,6 +157,7 @@ impl Args {
         match &self.command {
             Command::Capture(capture) => capture.json,
             Command::Queue { json } => *json,
+            Command::Enroll { json, .. } | Command::Sync { json, .. } => *json,
         }
     }
 }
@@ -142,6 +166,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
         Command::Capture(capture) => self::capture(&args.data, &capture),
         Command::Queue { json } => queue(&open(&args.data)?, json),
+        Command::Enroll {
+            platform,
+            code,
+            device_name,
+            json,
+        } => crate::sync_cmd::enroll(open(&args.data)?, &platform, &code, &device_name, json),
+        Command::Sync { deadline_s, json } => crate::sync_cmd::sync(open(&args.data)?, deadline_s, json),
     }
 }
 
@@ -173,6 +204,13 @@ pub fn core_failure(error: Error) -> Failure {
             }
         }
         Error::EventListRejected(_) => Failure::new("package_rejected", message, 2),
+        Error::NotEnrolled => Failure::new("not_enrolled", message, 1),
+        Error::DeviceRevoked => Failure::new("device_revoked", message, 1),
+        Error::Network { .. } => Failure::new("network", message, 1),
+        Error::Platform { code, .. } => {
+            let code = code.clone();
+            Failure::new("platform", message, 1).with("platform_code", code)
+        }
         Error::SchemaTooNew { .. } => Failure::new("schema_too_new", message, 1),
         Error::DataDirectory { .. } | Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
             Failure::new("storage", message, 1)

@@ -16,8 +16,10 @@ macro_rules! out {
 }
 
 mod client;
+mod demo;
 mod grid;
 mod serve;
+mod sync_cmd;
 mod taxonomy;
 
 use std::process::ExitCode;
@@ -37,12 +39,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A patrol day end to end: devices capture offline, reconnect to a faulty network, drain.
+    ///
+    /// Starts the reference platform in-process on 127.0.0.1, enrolls six phones (inspectors,
+    /// a grid leader, volunteers), captures reports with real photos over the sample grids —
+    /// some wrong in the ways field reports go wrong and caught on the device — while offline,
+    /// then reconnects with injected faults and drains every outbox. Ends with a summary.
+    #[command(verbatim_doc_comment)]
+    Demo(demo::Args),
     /// The event list: statistics, lint a city's package, search, show a subtype, seal.
     Taxonomy {
         #[command(subcommand)]
         command: taxonomy::Command,
     },
-    /// The field client on a data directory: capture and submit a report, list the outbox.
+    /// The field client on a data directory: capture and submit, list the outbox, enroll, sync.
     Client(client::Args),
     /// Grids: which level 1-3 grids a position lies in, counts of a grid package.
     Grid {
@@ -113,6 +123,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => {
             let json = args.json();
             (serve::run(args), json)
+        }
+        Command::Demo(args) => {
+            let json = args.json();
+            (demo::run(args), json)
         }
     };
     match result {

@@ -48,4 +48,20 @@ pub enum Error {
 
     #[error("json error: {0}")]
     Json(#[from] serde_json::Error),
+
+    /// Sync needs an enrolled device (`SyncEngine::enroll`).
+    #[error("this device is not enrolled with a platform")]
+    NotEnrolled,
+
+    /// The platform revoked this device: syncing stopped, nothing was deleted; enroll again.
+    #[error("the platform revoked this device")]
+    DeviceRevoked,
+
+    /// The platform could not be reached (offline, timeout, connection dropped).
+    #[error("network error: {reason}")]
+    Network { reason: String },
+
+    /// The platform answered with a problem the caller must act on (`code` is the protocol's).
+    #[error("platform answered {status} {code}")]
+    Platform { status: u16, code: String },
 }

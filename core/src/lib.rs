@@ -16,6 +16,7 @@ pub mod grid;
 pub mod location;
 pub mod media;
 pub mod store;
+pub mod sync;
 pub mod taxonomy;
 
 pub use client::Client;

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The database behind one data directory.
 #[derive(Debug)]
@@ -151,6 +151,17 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
              -- Partial: drafts (no subtype column yet) write no index entries.
              CREATE INDEX report_by_subtype_place ON report (subtype, lat, lon, captured_at)
                  WHERE subtype IS NOT NULL;",
+        )?,
+        // The sync engine: photos the platform confirmed complete (a cache that saves a HEAD per
+        // shared photo; a `photos_incomplete` answer removes the row), and the outbox worklist
+        // index (pending rows in submit order).
+        2 => tx.execute_batch(
+            "CREATE TABLE photo_upload (
+                 sha256       TEXT PRIMARY KEY,
+                 bytes        INTEGER NOT NULL,
+                 completed_at INTEGER NOT NULL
+             ) STRICT, WITHOUT ROWID;
+             CREATE INDEX report_outbox ON report (submitted_at, id) WHERE state = 'pending';",
         )?,
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }

@@ -21,6 +21,7 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "walking skeleton" to walkingSkeletonTests,
     "event list" to eventListTests,
     "capture" to captureTests,
+    "sync" to syncTests,
 )
 
 fun main(args: Array<String>) {

@@ -185,7 +185,8 @@ where
     let src_view = fir::images::TypedImageRef::<P>::from_buffer(src.width, src.height, &src.data)
         .map_err(|e| internal(&e))?;
     let mut out = vec![0u8; width as usize * height as usize * src.channels];
-    let mut dst = fir::images::TypedImage::<P>::from_buffer(width, height, &mut out).map_err(|e| internal(&e))?;
+    let mut dst =
+        fir::images::TypedImage::<P>::from_buffer(width, height, &mut out).map_err(|e| internal(&e))?;
     let options =
         fir::ResizeOptions::new().resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
     fir::Resizer::new()

@@ -63,6 +63,7 @@ impl Served {
 }
 
 pub fn client() -> Client {
+    gridpatrol_core::sync::install_tls_provider();
     Client::builder()
         .timeout(std::time::Duration::from_secs(20))
         .build()

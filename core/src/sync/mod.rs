@@ -1,0 +1,977 @@
+//! Offline sending: the sync engine that drains the outbox to the command platform.
+//!
+//! # What is persisted, keyed by what
+//!
+//! Nothing lives only in memory. The outbox *is* the `report` rows in state `pending`, keyed by
+//! the device-made report id (UUID v7) that the platform also stores the report under, so every
+//! upload is idempotent end to end. Per row the engine keeps `attempts`, `last_error` (a code)
+//! and `next_attempt_at`; a delivered row gets `delivered_at` and the platform's `case_number`,
+//! a parked row its `last_error` code and `parked_reason` (codes and field names, no text).
+//! The device's credentials (`sync.device_id`, `sync.access_token`, `sync.refresh_token`), a
+//! revocation mark and the last success time are in `meta`. `photo_upload` remembers photos
+//! the platform confirmed complete; it only saves requests (a `photos_incomplete` answer
+//! drops the entry).
+//!
+//! # Dependent photo uploads
+//!
+//! A report is committed by the platform only when its photos are complete, so each report is
+//! sent as photos first, then `PUT /v1/reports/{id}`. A photo is named by its SHA-256: the
+//! engine asks `HEAD` how many bytes the platform holds (never assumes it: after a relaunch or
+//! a dropped connection the answer is the truth), then `PATCH`es chunks from that offset
+//! (`upload_offset_mismatch` gives the offset to continue from). Photos shared by reports or
+//! devices are uploaded once. On a metered network with `photos_on_metered` off, photo bytes
+//! wait; a report whose photos are all on the platform still goes.
+//!
+//! # Which errors retry and which park
+//!
+//! Transient — retried with exponential backoff and full jitter, never less than
+//! `Retry-After`: no answer (timeout, refused or dropped connection), 5xx, 408, 429,
+//! `photos_incomplete` (the missing photos are uploaded again first). Every write is
+//! idempotent (report PUT by id + content, PATCH by offset), so "committed but the answer was
+//! lost" is retried as the same request. 401 `token_expired` / `token_invalid`: refresh with
+//! the stored refresh token (not rotated, so a lost refresh answer is harmless) and retry.
+//! Permanent — the one report is parked with its code and the rest go on: every other 4xx
+//! (`validation_failed` with its finding codes, `report_conflict`, malformed bodies, size
+//! limits), a local photo that is missing or no longer hashes to its name. 401
+//! `device_revoked` stops the whole sync with [`Error::DeviceRevoked`]; nothing is deleted.
+//!
+//! # Order, parallelism, respawn
+//!
+//! Pending reports are grouped by reporter; a reporter's reports go one after another in
+//! submit order (a later one is never committed before an earlier one is delivered or
+//! parked), several reporters' chains run in parallel up to `max_parallel_reports` requests
+//! in flight. A retry waits without holding a slot. `sync_now` works within a deadline (as a
+//! WorkManager / BGTaskScheduler job does) and dropping its future aborts its tasks; as all
+//! state is in the store, the next run — after a relaunch too — picks up where it stopped.
+//! [`SyncEngine::start`] runs it in a background loop, woken when the network comes back,
+//! whose [`SyncTask`] aborts the loop on drop.
+//!
+//! Logs carry report ids, photo hashes, codes and counts, never report text or photo bytes.
+//!
+//! It does not own capture (the rows are made by `capture`) nor decide what the platform
+//! accepts (the platform validates with the same core function the device ran).
+
+mod outbox;
+mod protocol;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+
+use crate::capture::SubmittedReport;
+use crate::client::now_ms;
+use crate::taxonomy::EventListInfo;
+use crate::{Client, Error, Result};
+
+use outbox::PendingRow;
+use protocol::{Failure, Problem, Receipt, TokenGrant, header_u64, network_failure};
+
+/// Installs rustls' `ring` crypto provider as the process default, once; an app (or test) that
+/// installed its own keeps it. reqwest is built without a provider of its own (see Cargo.toml).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+const KEY_DEVICE_ID: &str = "sync.device_id";
+const KEY_ACCESS_TOKEN: &str = "sync.access_token";
+const KEY_REFRESH_TOKEN: &str = "sync.refresh_token";
+const KEY_REVOKED: &str = "sync.revoked";
+const KEY_LAST_SUCCESS: &str = "sync.last_success_at";
+const KEY_PLATFORM_URL: &str = "sync.platform_url";
+
+/// How the engine talks to the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// e.g. `https://platform.example.cn` (no trailing slash needed).
+    pub platform_url: String,
+    /// Requests in flight at once (reports of different reporters).
+    pub max_parallel_reports: usize,
+    pub request_timeout_ms: u64,
+    pub photo_chunk_bytes: usize,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+impl SyncConfig {
+    pub fn new(platform_url: impl Into<String>) -> Self {
+        Self {
+            platform_url: platform_url.into().trim_end_matches('/').to_string(),
+            max_parallel_reports: 3,
+            request_timeout_ms: 30_000,
+            photo_chunk_bytes: 256 * 1024,
+            backoff_base_ms: 500,
+            backoff_max_ms: 60_000,
+        }
+    }
+}
+
+/// What one `sync_now` did: counts after the run; retries and bytes during it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncSummary {
+    pub delivered: u32,
+    pub pending: u32,
+    pub parked: u32,
+    pub retries: u32,
+    pub bytes_sent: u64,
+}
+
+/// The outbox at a glance, for a status screen or a support report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct QueueHealth {
+    pub pending: u32,
+    pub oldest_pending_age_ms: Option<i64>,
+    pub parked: Vec<ParkedReport>,
+    pub last_success_at_ms: Option<i64>,
+    pub bytes_waiting: u64,
+    pub delivered: u32,
+}
+
+/// A report the platform refused for good: `code` is the protocol's, `reason` names fields
+/// and finding codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ParkedReport {
+    pub report_id: String,
+    pub code: String,
+    pub reason: String,
+}
+
+/// Connectivity as the host OS reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct NetworkState {
+    pub online: bool,
+    pub metered: bool,
+}
+
+/// What the user allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct NetworkPolicy {
+    pub photos_on_metered: bool,
+}
+
+/// Receives progress; called from the engine's tasks, so it must return quickly.
+#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
+pub trait SyncListener: Send + Sync {
+    fn on_progress(&self, progress: SyncProgress);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncProgress {
+    pub report_id: Option<String>,
+    pub event: SyncEvent,
+    /// Photo bytes: of the photo being uploaded (`PhotoProgress`), else of the run so far.
+    pub bytes_sent: u64,
+    pub bytes_total: u64,
+    pub delivered: u32,
+    pub pending: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum SyncEvent {
+    Started,
+    PhotoProgress,
+    ReportDelivered,
+    ReportParked,
+    Retrying,
+    Finished,
+}
+
+/// The device's credentials, as stored in `meta`.
+#[derive(Debug, Clone)]
+struct Credentials {
+    device_id: String,
+    access_token: String,
+    refresh_token: String,
+}
+
+/// Drains the outbox of one [`Client`] to one platform. `Send + Sync`; share it as `Arc`.
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Arc<Client>,
+    config: SyncConfig,
+    http: reqwest::Client,
+    network: RwLock<NetworkState>,
+    policy: RwLock<NetworkPolicy>,
+    listener: RwLock<Option<Arc<dyn SyncListener>>>,
+    credentials: RwLock<Option<Credentials>>,
+    /// One token refresh at a time; the others wait and use its token.
+    refresh_lock: tokio::sync::Mutex<()>,
+    /// One run at a time (the background loop and a manual "sync now").
+    run_lock: tokio::sync::Mutex<()>,
+    /// Photos the platform confirmed complete (mirrors `photo_upload`).
+    confirmed: Mutex<HashSet<String>>,
+    /// Woken when the network comes back, for the background loop.
+    wake: Notify,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine")
+            .field("platform_url", &self.inner.config.platform_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncEngine {
+    pub fn new(client: Arc<Client>, config: SyncConfig) -> Result<Arc<SyncEngine>> {
+        if !(config.platform_url.starts_with("http://") || config.platform_url.starts_with("https://")) {
+            return Err(Error::InvalidArgument {
+                field: "platform_url",
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+        if config.max_parallel_reports == 0 || config.photo_chunk_bytes == 0 {
+            return Err(Error::InvalidArgument {
+                field: "sync_config",
+                reason: "max_parallel_reports and photo_chunk_bytes must be positive".into(),
+            });
+        }
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.request_timeout_ms.max(1)))
+            .connect_timeout(Duration::from_millis(config.request_timeout_ms.clamp(1, 10_000)))
+            .user_agent(concat!("gridpatrol/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network {
+                reason: format!("http client: {e}"),
+            })?;
+        let (credentials, confirmed) = client.store().read(|conn| {
+            let credentials = match (
+                outbox::meta_get(conn, KEY_DEVICE_ID)?,
+                outbox::meta_get(conn, KEY_ACCESS_TOKEN)?,
+                outbox::meta_get(conn, KEY_REFRESH_TOKEN)?,
+            ) {
+                (Some(device_id), Some(access_token), Some(refresh_token)) => Some(Credentials {
+                    device_id,
+                    access_token,
+                    refresh_token,
+                }),
+                _ => None,
+            };
+            Ok((credentials, outbox::confirmed_photos(conn)?))
+        })?;
+        Ok(Arc::new(SyncEngine {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                http,
+                network: RwLock::new(NetworkState {
+                    online: true,
+                    metered: false,
+                }),
+                policy: RwLock::new(NetworkPolicy {
+                    photos_on_metered: true,
+                }),
+                listener: RwLock::new(None),
+                credentials: RwLock::new(credentials),
+                refresh_lock: tokio::sync::Mutex::new(()),
+                run_lock: tokio::sync::Mutex::new(()),
+                confirmed: Mutex::new(confirmed),
+                wake: Notify::new(),
+            }),
+        }))
+    }
+
+    /// Enrolls this device with the platform's enrollment code; the credentials are stored.
+    /// Enrolling again replaces them (and lifts a revocation mark).
+    pub async fn enroll(&self, enrollment_code: &str, device_name: &str) -> Result<String> {
+        let inner = &self.inner;
+        let label: String = device_name.chars().take(100).collect();
+        let response = inner
+            .http
+            .post(inner.url("/v1/enroll"))
+            .json(&serde_json::json!({"enrollment_code": enrollment_code, "label": label}))
+            .send()
+            .await
+            .map_err(|e| Error::Network {
+                reason: protocol::network_reason(&e).into(),
+            })?;
+        if !response.status().is_success() {
+            let problem = Problem::read(response).await;
+            return Err(Error::Platform {
+                status: problem.status,
+                code: problem.code,
+            });
+        }
+        let grant: TokenGrant = response.json().await.map_err(|e| Error::Network {
+            reason: protocol::network_reason(&e).into(),
+        })?;
+        inner.client.store().write(|tx| {
+            outbox::meta_set(tx, KEY_DEVICE_ID, &grant.device_id)?;
+            outbox::meta_set(tx, KEY_ACCESS_TOKEN, &grant.access_token)?;
+            outbox::meta_set(tx, KEY_REFRESH_TOKEN, &grant.refresh_token)?;
+            outbox::meta_set(tx, KEY_PLATFORM_URL, &inner.config.platform_url)?;
+            outbox::meta_delete(tx, KEY_REVOKED)
+        })?;
+        *inner.credentials.write().unwrap_or_else(|p| p.into_inner()) = Some(Credentials {
+            device_id: grant.device_id.clone(),
+            access_token: grant.access_token,
+            refresh_token: grant.refresh_token,
+        });
+        tracing::info!(device_id = %grant.device_id, "device enrolled");
+        Ok(grant.device_id)
+    }
+
+    /// The platform this data directory last enrolled with, for tools that reopen it later
+    /// (`gridpatrol client sync`); apps keep their platform address in their own settings.
+    pub fn enrolled_platform_url(client: &Client) -> Result<Option<String>> {
+        client
+            .store()
+            .read(|conn| outbox::meta_get(conn, KEY_PLATFORM_URL))
+    }
+
+    pub fn is_enrolled(&self) -> bool {
+        self.inner.credentials().is_some()
+    }
+
+    /// Works the outbox for at most `deadline`: as much as it can, then returns the counts.
+    /// Offline (per [`set_network`](Self::set_network)) it sends nothing.
+    pub async fn sync_now(&self, deadline: Duration) -> Result<SyncSummary> {
+        Inner::sync_now(&self.inner, deadline).await
+    }
+
+    pub fn queue_health(&self) -> Result<QueueHealth> {
+        let now = now_ms();
+        self.inner.client.store().read(|conn| {
+            let (pending, delivered, _) = outbox::counts(conn)?;
+            Ok(QueueHealth {
+                pending,
+                oldest_pending_age_ms: outbox::oldest_pending_submitted_at(conn)?.map(|t| (now - t).max(0)),
+                parked: outbox::parked(conn)?,
+                last_success_at_ms: outbox::meta_get(conn, KEY_LAST_SUCCESS)?.and_then(|v| v.parse().ok()),
+                bytes_waiting: outbox::bytes_waiting(conn)?,
+                delivered,
+            })
+        })
+    }
+
+    pub fn set_network(&self, state: NetworkState) {
+        *self.inner.network.write().unwrap_or_else(|p| p.into_inner()) = state;
+        if state.online {
+            self.inner.wake.notify_one();
+        }
+    }
+
+    pub fn set_policy(&self, policy: NetworkPolicy) {
+        *self.inner.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
+        self.inner.wake.notify_one();
+    }
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn SyncListener>>) {
+        *self.inner.listener.write().unwrap_or_else(|p| p.into_inner()) = listener;
+    }
+
+    /// Syncs now and then every `interval` (and whenever the network comes back), until the
+    /// returned task is stopped or dropped, or the device is revoked.
+    pub fn start(self: &Arc<Self>, interval: Duration) -> SyncTask {
+        let inner = self.inner.clone();
+        let interval = interval.max(Duration::from_millis(10));
+        let handle = runtime().spawn(async move {
+            loop {
+                let online = inner.network().online;
+                if online && inner.credentials().is_some() {
+                    match Inner::sync_now(&inner, interval.max(Duration::from_secs(30))).await {
+                        Ok(_) => {}
+                        Err(Error::DeviceRevoked) => {
+                            tracing::warn!("device revoked: background sync stopped");
+                            return;
+                        }
+                        Err(error) => tracing::warn!(%error, "background sync run failed"),
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = inner.wake.notified() => {}
+                }
+            }
+        });
+        SyncTask { handle }
+    }
+
+    /// Fetches the platform's current event list when it differs from the one in force and
+    /// installs it after it verifies; `None` when unchanged.
+    pub async fn pull_event_list(&self) -> Result<Option<EventListInfo>> {
+        let inner = &self.inner;
+        let current = inner.client.event_list_info().sha256;
+        let url = inner.url("/v1/event-lists/current");
+        let etag = format!("\"{current}\"");
+        let response = inner
+            .authed(|http| http.get(&url).header(reqwest::header::IF_NONE_MATCH, &etag))
+            .await
+            .map_err(failure_to_error)?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            let problem = Problem::read(response).await;
+            return Err(Error::Platform {
+                status: problem.status,
+                code: problem.code,
+            });
+        }
+        let announced = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim_matches('"').to_string());
+        let body = response.bytes().await.map_err(|e| Error::Network {
+            reason: protocol::network_reason(&e).into(),
+        })?;
+        let list = crate::taxonomy::EventList::from_json(&body)?;
+        if let Some(announced) = announced
+            && announced != list.info().sha256
+        {
+            return Err(Error::InvalidArgument {
+                field: "event_list",
+                reason: "the package does not hash to the ETag the platform sent".into(),
+            });
+        }
+        if list.info().sha256 == current {
+            return Ok(None);
+        }
+        Ok(Some(inner.client.install_event_list(&body)?))
+    }
+}
+
+/// The background loop of [`SyncEngine::start`]; aborted by [`stop`](Self::stop) or on drop.
+#[derive(Debug)]
+pub struct SyncTask {
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl SyncTask {
+    pub fn stop(&self) {
+        self.handle.abort();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+}
+
+impl Drop for SyncTask {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// The runtime tasks are spawned on: the caller's when there is one, else one of our own
+/// (e.g. a host app calling `start` from its main thread).
+fn runtime() -> tokio::runtime::Handle {
+    static OWN: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    tokio::runtime::Handle::try_current().unwrap_or_else(|_| {
+        OWN.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("gridpatrol-sync")
+                .enable_all()
+                .build()
+                .expect("a tokio runtime can be built")
+        })
+        .handle()
+        .clone()
+    })
+}
+
+fn failure_to_error(failure: Failure) -> Error {
+    match failure {
+        Failure::Stop(error) => error,
+        Failure::Transient { reason, .. } => Error::Network { reason },
+        Failure::Permanent { code, .. } => Error::Platform { status: 400, code },
+        Failure::Deferred => Error::Network {
+            reason: "deferred".into(),
+        },
+    }
+}
+
+/// The state of one `sync_now` run shared by its tasks.
+struct Run {
+    deadline: Instant,
+    permits: Semaphore,
+    retries: AtomicU32,
+    bytes_sent: AtomicU64,
+    delivered: AtomicU32,
+    pending: AtomicU32,
+    rng: Mutex<u64>,
+}
+
+impl Run {
+    /// Sleeps `delay` unless that passes the deadline (then returns false at once).
+    async fn sleep(&self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        if until >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep_until(until).await;
+        true
+    }
+
+    /// Full jitter: uniform in `0..=min(max, base·2^attempts)`.
+    fn backoff(&self, config: &SyncConfig, attempts: u32) -> Duration {
+        let cap = config
+            .backoff_base_ms
+            .saturating_mul(1u64 << attempts.min(20))
+            .min(config.backoff_max_ms);
+        let mut state = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        Duration::from_millis(z % (cap + 1))
+    }
+}
+
+impl Inner {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.platform_url)
+    }
+
+    fn credentials(&self) -> Option<Credentials> {
+        self.credentials.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn network(&self) -> NetworkState {
+        *self.network.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn photos_allowed(&self) -> bool {
+        let network = self.network();
+        !network.metered
+            || self
+                .policy
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .photos_on_metered
+    }
+
+    fn emit(&self, run: &Run, report_id: Option<&str>, event: SyncEvent, sent: u64, total: u64) {
+        let listener = self.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(listener) = listener {
+            listener.on_progress(SyncProgress {
+                report_id: report_id.map(str::to_string),
+                event,
+                bytes_sent: sent,
+                bytes_total: total,
+                delivered: run.delivered.load(Ordering::Relaxed),
+                pending: run.pending.load(Ordering::Relaxed),
+            });
+        }
+    }
+
+    async fn sync_now(self: &Arc<Self>, deadline: Duration) -> Result<SyncSummary> {
+        let deadline = Instant::now() + deadline;
+        let Ok(_running) = tokio::time::timeout_at(deadline, self.run_lock.lock()).await else {
+            return self.summary(0, 0);
+        };
+        if self.credentials().is_none() {
+            return Err(Error::NotEnrolled);
+        }
+        if self
+            .client
+            .store()
+            .read(|conn| outbox::meta_get(conn, KEY_REVOKED))?
+            .is_some()
+        {
+            return Err(Error::DeviceRevoked);
+        }
+        if !self.network().online {
+            return self.summary(0, 0);
+        }
+        let rows = self.client.store().read(outbox::pending)?;
+        let (_, delivered, _) = self.client.store().read(outbox::counts)?;
+        let run = Arc::new(Run {
+            deadline,
+            permits: Semaphore::new(self.config.max_parallel_reports),
+            retries: AtomicU32::new(0),
+            bytes_sent: AtomicU64::new(0),
+            delivered: AtomicU32::new(delivered),
+            pending: AtomicU32::new(rows.len() as u32),
+            rng: Mutex::new(now_ms() as u64 ^ (Arc::as_ptr(self) as u64)),
+        });
+        tracing::info!(pending = rows.len(), "sync run started");
+        self.emit(&run, None, SyncEvent::Started, 0, 0);
+
+        // One chain per reporter, in submit order.
+        let mut order: Vec<String> = Vec::new();
+        let mut chains: HashMap<String, Vec<PendingRow>> = HashMap::new();
+        for row in rows {
+            if !chains.contains_key(&row.reporter_id) {
+                order.push(row.reporter_id.clone());
+            }
+            chains.entry(row.reporter_id.clone()).or_default().push(row);
+        }
+        let handle = runtime();
+        let mut tasks = tokio::task::JoinSet::new();
+        for reporter in order {
+            let chain = chains
+                .remove(&reporter)
+                .expect("every reporter in order has a chain");
+            tasks.spawn_on(Inner::work_chain(self.clone(), run.clone(), chain), &handle);
+        }
+        let mut stop: Option<Error> = None;
+        loop {
+            let next = match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                // Out of time: in-flight requests are abandoned (each is idempotent).
+                Err(_) => break,
+            };
+            match next {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    stop.get_or_insert(error);
+                    tasks.abort_all();
+                }
+                Err(join) if join.is_cancelled() => {}
+                Err(join) => {
+                    tracing::error!(error = %join, "sync task panicked");
+                    stop.get_or_insert(Error::Network {
+                        reason: "sync task failed".into(),
+                    });
+                }
+            }
+        }
+        drop(tasks);
+        if let Some(error) = stop {
+            if matches!(error, Error::DeviceRevoked) {
+                tracing::warn!("the platform revoked this device; sync stopped, nothing deleted");
+                self.client
+                    .store()
+                    .write(|tx| outbox::meta_set(tx, KEY_REVOKED, "1"))?;
+            }
+            return Err(error);
+        }
+        let summary = self.summary(
+            run.retries.load(Ordering::Relaxed),
+            run.bytes_sent.load(Ordering::Relaxed),
+        )?;
+        self.emit(
+            &run,
+            None,
+            SyncEvent::Finished,
+            summary.bytes_sent,
+            summary.bytes_sent,
+        );
+        tracing::info!(
+            delivered = summary.delivered,
+            pending = summary.pending,
+            parked = summary.parked,
+            retries = summary.retries,
+            "sync run finished"
+        );
+        Ok(summary)
+    }
+
+    fn summary(&self, retries: u32, bytes_sent: u64) -> Result<SyncSummary> {
+        let (pending, delivered, parked) = self.client.store().read(outbox::counts)?;
+        Ok(SyncSummary {
+            delivered,
+            pending,
+            parked,
+            retries,
+            bytes_sent,
+        })
+    }
+
+    /// One reporter's reports, in order. Returns early (leaving the rest pending) when out of
+    /// time or when photos must wait; an error stops the whole run.
+    async fn work_chain(self: Arc<Self>, run: Arc<Run>, chain: Vec<PendingRow>) -> Result<()> {
+        'reports: for row in chain {
+            let mut attempts = row.attempts;
+            let wait = row.next_attempt_at - now_ms();
+            if wait > 0 && !run.sleep(Duration::from_millis(wait as u64)).await {
+                return Ok(());
+            }
+            loop {
+                let result = {
+                    let _permit = run
+                        .permits
+                        .acquire()
+                        .await
+                        .expect("the semaphore is never closed");
+                    self.deliver(&run, &row).await
+                };
+                match result {
+                    Ok(case_number) => {
+                        let now = now_ms();
+                        self.client.store().write(|tx| {
+                            outbox::mark_delivered(tx, &row.id, &case_number, now)?;
+                            outbox::meta_set(tx, KEY_LAST_SUCCESS, &now.to_string())
+                        })?;
+                        run.delivered.fetch_add(1, Ordering::Relaxed);
+                        run.pending.fetch_sub(1, Ordering::Relaxed);
+                        tracing::debug!(report_id = %row.id, %case_number, "report delivered");
+                        self.emit(&run, Some(&row.id), SyncEvent::ReportDelivered, 0, 0);
+                        continue 'reports;
+                    }
+                    Err(Failure::Permanent { code, reason }) => {
+                        self.client
+                            .store()
+                            .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms()))?;
+                        run.pending.fetch_sub(1, Ordering::Relaxed);
+                        tracing::warn!(report_id = %row.id, %code, "report parked");
+                        self.emit(&run, Some(&row.id), SyncEvent::ReportParked, 0, 0);
+                        continue 'reports;
+                    }
+                    Err(Failure::Deferred) => {
+                        tracing::debug!(report_id = %row.id, "photos wait for an unmetered network");
+                        return Ok(());
+                    }
+                    Err(Failure::Stop(error)) => return Err(error),
+                    Err(Failure::Transient { reason, retry_after }) => {
+                        attempts = attempts.saturating_add(1);
+                        let mut delay = run.backoff(&self.config, attempts);
+                        if let Some(at_least) = retry_after {
+                            delay = delay.max(at_least);
+                        }
+                        let next = now_ms() + delay.as_millis() as i64;
+                        self.client
+                            .store()
+                            .write(|tx| outbox::record_failure(tx, &row.id, attempts, &reason, next))?;
+                        run.retries.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(report_id = %row.id, %reason, attempts, delay_ms = delay.as_millis() as u64, "retrying");
+                        self.emit(&run, Some(&row.id), SyncEvent::Retrying, 0, 0);
+                        if !run.sleep(delay).await {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Photos first, then the report. `Ok` is the case number.
+    async fn deliver(&self, run: &Run, row: &PendingRow) -> Result<String, Failure> {
+        let report: SubmittedReport = match serde_json::from_str(&row.body) {
+            Ok(report) => report,
+            Err(_) => {
+                return Err(Failure::Permanent {
+                    code: "local_report_unreadable".into(),
+                    reason: "the stored report does not parse".into(),
+                });
+            }
+        };
+        let mut seen = HashSet::new();
+        for photo in &report.photos {
+            if seen.insert(photo.sha256.as_str()) {
+                self.ensure_photo(run, &row.id, &photo.sha256).await?;
+            }
+        }
+        let url = self.url(&format!("/v1/reports/{}", row.id));
+        let response = self
+            .authed(|http| {
+                http.put(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(row.body.clone())
+            })
+            .await?;
+        if response.status().is_success() {
+            let receipt: Receipt = response.json().await.map_err(|e| network_failure(&e))?;
+            return Ok(receipt.case_number);
+        }
+        let problem = Problem::read(response).await;
+        if problem.code == "photos_incomplete" {
+            let missing: Vec<String> = problem
+                .body
+                .get("missing")
+                .and_then(|m| m.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect();
+            for sha in &missing {
+                self.confirmed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(sha);
+                self.client.store().write(|tx| outbox::forget_photo(tx, sha))?;
+            }
+        }
+        Err(problem.classify())
+    }
+
+    fn is_confirmed(&self, sha256: &str) -> bool {
+        self.confirmed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sha256)
+    }
+
+    fn confirm(&self, sha256: &str, bytes: u64) -> Result<(), Failure> {
+        self.client
+            .store()
+            .write(|tx| outbox::confirm_photo(tx, sha256, bytes, now_ms()))?;
+        self.confirmed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha256.to_string());
+        Ok(())
+    }
+
+    /// Makes the platform hold the whole photo: HEAD for its offset, then PATCH from there.
+    async fn ensure_photo(&self, run: &Run, report_id: &str, sha256: &str) -> Result<(), Failure> {
+        if self.is_confirmed(sha256) {
+            return Ok(());
+        }
+        let url = self.url(&format!("/v1/photos/{sha256}"));
+        let head = self.authed(|http| http.head(&url)).await?;
+        let mut offset = match head.status().as_u16() {
+            200 => {
+                let offset = header_u64(&head, "upload-offset").unwrap_or(0);
+                let length = header_u64(&head, "upload-length");
+                if length == Some(offset) && offset > 0 {
+                    return self.confirm(sha256, offset);
+                }
+                offset
+            }
+            404 => 0,
+            _ => return Err(Problem::read(head).await.classify()),
+        };
+        if !self.photos_allowed() {
+            return Err(Failure::Deferred);
+        }
+        let bytes = match self.client.photos().read(sha256) {
+            Ok(bytes) if crate::media::sha256_hex(&bytes) == sha256 => bytes,
+            Ok(_) => {
+                return Err(Failure::Permanent {
+                    code: "local_photo_corrupt".into(),
+                    reason: format!("photo {sha256} no longer matches its hash"),
+                });
+            }
+            Err(_) => {
+                return Err(Failure::Permanent {
+                    code: "local_photo_missing".into(),
+                    reason: format!("photo {sha256} is not on the device"),
+                });
+            }
+        };
+        let total = bytes.len() as u64;
+        let mut hash_mismatches = 0;
+        loop {
+            if offset >= total {
+                // Only a complete, verified photo reports offset == length.
+                return self.confirm(sha256, total);
+            }
+            let end = (offset + self.config.photo_chunk_bytes as u64).min(total);
+            let chunk = bytes[offset as usize..end as usize].to_vec();
+            let response = self
+                .authed(|http| {
+                    http.patch(&url)
+                        .header("Upload-Offset", offset)
+                        .header("Upload-Length", total)
+                        .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+                        .body(chunk.clone())
+                })
+                .await?;
+            if response.status().is_success() {
+                run.bytes_sent.fetch_add(end - offset, Ordering::Relaxed);
+                offset = header_u64(&response, "upload-offset").unwrap_or(end);
+                self.emit(run, Some(report_id), SyncEvent::PhotoProgress, offset, total);
+                continue;
+            }
+            let problem = Problem::read(response).await;
+            match problem.code.as_str() {
+                "upload_offset_mismatch" => {
+                    offset = problem
+                        .body
+                        .get("upload_offset")
+                        .and_then(|v| v.as_u64())
+                        .unwrap_or(0);
+                }
+                "photo_hash_mismatch" => {
+                    hash_mismatches += 1;
+                    if hash_mismatches >= 2 {
+                        return Err(Failure::Permanent {
+                            code: problem.code,
+                            reason: format!("photo {sha256} repeatedly failed the platform's hash check"),
+                        });
+                    }
+                    offset = 0;
+                }
+                _ => return Err(problem.classify()),
+            }
+        }
+    }
+
+    /// Sends a request with the access token; on `token_expired` / `token_invalid` refreshes
+    /// once and sends it again. Returns any answer but a 401; no answer is transient.
+    async fn authed(
+        &self,
+        make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Failure> {
+        for _ in 0..3 {
+            let token = self
+                .credentials()
+                .ok_or(Failure::Stop(Error::NotEnrolled))?
+                .access_token;
+            let response = make(&self.http)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(|e| network_failure(&e))?;
+            if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            let problem = Problem::read(response).await;
+            match problem.code.as_str() {
+                // A HEAD answer has no body to name the code: refreshing tells (a revoked
+                // device's refresh answers `device_revoked`).
+                "token_expired" | "token_invalid" | "" => self.refresh(&token).await?,
+                _ => return Err(problem.classify()),
+            }
+        }
+        Err(Failure::Transient {
+            reason: "token_refresh_loop".into(),
+            retry_after: None,
+        })
+    }
+
+    /// `POST /v1/token` unless another task already replaced `stale`.
+    async fn refresh(&self, stale: &str) -> Result<(), Failure> {
+        let _one = self.refresh_lock.lock().await;
+        let credentials = self.credentials().ok_or(Failure::Stop(Error::NotEnrolled))?;
+        if credentials.access_token != stale {
+            return Ok(());
+        }
+        let response = self
+            .http
+            .post(self.url("/v1/token"))
+            .json(&serde_json::json!({
+                "device_id": credentials.device_id,
+                "refresh_token": credentials.refresh_token,
+            }))
+            .send()
+            .await
+            .map_err(|e| network_failure(&e))?;
+        if !response.status().is_success() {
+            return Err(Problem::read(response).await.classify());
+        }
+        let grant: TokenGrant = response.json().await.map_err(|e| network_failure(&e))?;
+        self.client
+            .store()
+            .write(|tx| outbox::meta_set(tx, KEY_ACCESS_TOKEN, &grant.access_token))?;
+        self.credentials
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .expect("credentials were present above")
+            .access_token = grant.access_token;
+        tracing::info!(device_id = %credentials.device_id, "access token refreshed");
+        Ok(())
+    }
+}

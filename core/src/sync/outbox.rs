@@ -1,0 +1,167 @@
+//! The SQL of the outbox as the sync engine works it: the pending `report` rows, their retry
+//! columns, the photos the platform confirmed, and the engine's keys in `meta`.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::ParkedReport;
+use crate::Result;
+use crate::capture::SubmittedReport;
+
+/// One pending report as the engine needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingRow {
+    pub id: String,
+    pub reporter_id: String,
+    /// The `SubmittedReport` JSON, uploaded as stored.
+    pub body: String,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+}
+
+/// The outbox in submit order (the order kept per reporter).
+pub(crate) fn pending(conn: &Connection) -> Result<Vec<PendingRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, reporter_id, body, attempts, next_attempt_at FROM report
+         WHERE state = 'pending' ORDER BY submitted_at, id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(PendingRow {
+            id: row.get(0)?,
+            reporter_id: row.get(1)?,
+            body: row.get(2)?,
+            attempts: row.get(3)?,
+            next_attempt_at: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn mark_delivered(tx: &Transaction<'_>, id: &str, case_number: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE report SET state = 'delivered', delivered_at = ?2, case_number = ?3, updated_at = ?2,
+                last_error = NULL, next_attempt_at = 0
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, now, case_number],
+    )?;
+    Ok(())
+}
+
+/// Parks a report for good: `code` is the protocol's (or a local one), `reason` codes/fields only.
+pub(crate) fn park(tx: &Transaction<'_>, id: &str, code: &str, reason: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE report SET state = 'parked', last_error = ?2, parked_reason = ?3, updated_at = ?4,
+                attempts = attempts + 1
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, code, reason, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn record_failure(
+    tx: &Transaction<'_>,
+    id: &str,
+    attempts: u32,
+    error: &str,
+    next_attempt_at: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE report SET attempts = ?2, last_error = ?3, next_attempt_at = ?4
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, attempts, error, next_attempt_at],
+    )?;
+    Ok(())
+}
+
+/// (pending, delivered, parked)
+pub(crate) fn counts(conn: &Connection) -> Result<(u32, u32, u32)> {
+    Ok(conn.query_row(
+        "SELECT count(*) FILTER (WHERE state = 'pending'),
+                count(*) FILTER (WHERE state = 'delivered'),
+                count(*) FILTER (WHERE state = 'parked')
+         FROM report",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?)
+}
+
+pub(crate) fn oldest_pending_submitted_at(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT min(submitted_at) FROM report WHERE state = 'pending'",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+pub(crate) fn parked(conn: &Connection) -> Result<Vec<ParkedReport>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, coalesce(last_error, ''), coalesce(parked_reason, '') FROM report
+         WHERE state = 'parked' ORDER BY submitted_at, id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(ParkedReport {
+            report_id: row.get(0)?,
+            code: row.get(1)?,
+            reason: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Bytes still to send: the pending reports' bodies and their photos not yet confirmed.
+pub(crate) fn bytes_waiting(conn: &Connection) -> Result<u64> {
+    let confirmed = confirmed_photos(conn)?;
+    let mut photos = HashSet::new();
+    let mut total = 0u64;
+    for row in pending(conn)? {
+        total += row.body.len() as u64;
+        if let Ok(report) = serde_json::from_str::<SubmittedReport>(&row.body) {
+            for photo in report.photos {
+                if !confirmed.contains(&photo.sha256) && photos.insert(photo.sha256) {
+                    total += photo.bytes;
+                }
+            }
+        }
+    }
+    Ok(total)
+}
+
+pub(crate) fn confirmed_photos(conn: &Connection) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare_cached("SELECT sha256 FROM photo_upload")?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn confirm_photo(tx: &Transaction<'_>, sha256: &str, bytes: u64, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO photo_upload (sha256, bytes, completed_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sha256) DO NOTHING",
+        params![sha256, bytes as i64, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn forget_photo(tx: &Transaction<'_>, sha256: &str) -> Result<()> {
+    tx.execute("DELETE FROM photo_upload WHERE sha256 = ?1", [sha256])?;
+    Ok(())
+}
+
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+        .optional()?)
+}
+
+pub(crate) fn meta_set(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn meta_delete(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
+}

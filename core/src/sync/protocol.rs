@@ -1,0 +1,161 @@
+//! The requests of `docs/PROTOCOL.md` and the one place an answer is classified: done,
+//! retry (transient), park (permanent), refresh the token, or stop.
+
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde::Deserialize;
+
+use crate::Error;
+
+/// Why one step of delivering a report did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Unknown whether anything committed, or busy: retry the same request after a backoff
+    /// (at least `retry_after` when the platform said so).
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Refused for good: park this report with the protocol's code and a reason (codes only).
+    Permanent { code: String, reason: String },
+    /// Photos must wait for an unmetered network (policy); the report stays pending.
+    Deferred,
+    /// Stop the whole sync (device revoked, credentials refused, the local store failed).
+    Stop(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Stop(error)
+    }
+}
+
+/// An error answer: status, the stable `code`, the problem body and `Retry-After`.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub status: u16,
+    pub code: String,
+    pub body: serde_json::Value,
+    pub retry_after: Option<Duration>,
+}
+
+impl Problem {
+    pub async fn read(response: Response) -> Problem {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        let code = body
+            .get("code")
+            .and_then(|c| c.as_str())
+            .unwrap_or("")
+            .to_string();
+        Problem {
+            status,
+            code,
+            body,
+            retry_after,
+        }
+    }
+
+    /// The device action of the protocol's table for an answer that is not a success.
+    pub fn classify(self) -> Failure {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match (self.status, self.code.as_str()) {
+            (401, "device_revoked") => Failure::Stop(Error::DeviceRevoked),
+            (401, _) => Failure::Stop(Error::Platform {
+                status: self.status,
+                code: self.code,
+            }),
+            (408 | 429, _) | (422, "photos_incomplete") => Failure::Transient {
+                reason: format!("{} {}", self.status, self.code),
+                retry_after: self.retry_after,
+            },
+            _ if status.is_server_error() => Failure::Transient {
+                reason: format!("{} {}", self.status, self.code),
+                retry_after: self.retry_after,
+            },
+            (_, "validation_failed") => Failure::Permanent {
+                reason: finding_codes(&self.body),
+                code: self.code,
+            },
+            _ => Failure::Permanent {
+                reason: format!("platform answered {} {}", self.status, self.code),
+                code: if self.code.is_empty() {
+                    format!("http_{}", self.status)
+                } else {
+                    self.code
+                },
+            },
+        }
+    }
+}
+
+/// "field: code; ..." of a `validation_failed` problem: what the worker must fix, no text.
+fn finding_codes(body: &serde_json::Value) -> String {
+    let findings = body.get("findings").and_then(|f| f.as_array());
+    let parts: Vec<String> = findings
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{}: {}",
+                f.get("field").and_then(|v| v.as_str()).unwrap_or("?"),
+                f.get("code").and_then(|v| v.as_str()).unwrap_or("?")
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "validation_failed".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// A request that got no answer: timeout, refused or dropped connection. Never permanent.
+pub(crate) fn network_failure(error: &reqwest::Error) -> Failure {
+    Failure::Transient {
+        reason: network_reason(error).into(),
+        retry_after: None,
+    }
+}
+
+pub(crate) fn network_reason(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() || error.is_decode() {
+        "response_body"
+    } else {
+        "connection"
+    }
+}
+
+/// `POST /v1/enroll` and `POST /v1/token` answer with this.
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenGrant {
+    pub device_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The receipt of `PUT /v1/reports/{id}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Receipt {
+    pub case_number: String,
+}
+
+/// A numeric header (`Upload-Offset`, `Upload-Length`).
+pub(crate) fn header_u64(response: &Response, name: &str) -> Option<u64> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}

@@ -1,0 +1,345 @@
+//! The sync engine against the in-process reference platform: delivery with photos, parking,
+//! revocation, relaunch mid-sync, Retry-After.
+
+mod sync_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gridpatrol_core::sync::{NetworkPolicy, NetworkState, SyncEvent, SyncListener, SyncProgress};
+use gridpatrol_core::{Client, Error};
+use gridpatrol_platform::{FaultConfig, FaultKind};
+use sync_support::*;
+
+const BOUND: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<SyncProgress>>);
+
+impl SyncListener for Recorder {
+    fn on_progress(&self, progress: SyncProgress) {
+        self.0.lock().expect("lock").push(progress);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_with_photos_are_delivered_with_case_numbers() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let ids = capture(&client, 0, 6, 2, &base_photos(2), 3);
+        let engine = engine(&client, &platform.url());
+        assert!(!engine.is_enrolled());
+        assert!(matches!(engine.sync_now(BOUND).await, Err(Error::NotEnrolled)));
+        engine.enroll(CODE, "test phone").await.expect("enroll");
+        assert!(engine.is_enrolled());
+        let recorder = Arc::new(Recorder::default());
+        engine.set_listener(Some(recorder.clone()));
+
+        let before = engine.queue_health().expect("health");
+        assert_eq!(before.pending, 6);
+        assert!(before.bytes_waiting > 0);
+
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending, summary.parked), (6, 0, 0));
+        assert!(summary.bytes_sent > 0);
+        for (id, state, case) in states(&client) {
+            assert!(ids.contains(&id));
+            assert_eq!(state, "delivered");
+            assert!(case.expect("case number").starts_with("WZ-"));
+        }
+        let health = engine.queue_health().expect("health");
+        assert_eq!(
+            (health.pending, health.delivered, health.bytes_waiting),
+            (0, 6, 0)
+        );
+        assert!(health.last_success_at_ms.is_some());
+        let stats = platform.stats().await;
+        assert_eq!(stats["reports"], 6);
+        assert_eq!(platform.photo_hashes(), device_photo_hashes(&client));
+
+        let events: Vec<SyncEvent> = recorder.0.lock().expect("lock").iter().map(|p| p.event).collect();
+        assert_eq!(events.first(), Some(&SyncEvent::Started));
+        assert_eq!(events.last(), Some(&SyncEvent::Finished));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| **e == SyncEvent::ReportDelivered)
+                .count(),
+            6
+        );
+        assert!(events.contains(&SyncEvent::PhotoProgress));
+
+        // A second run sends nothing more.
+        let again = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((again.delivered, again.bytes_sent), (6, 0));
+        assert_eq!(platform.stats().await["reports"], 6);
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_report_is_parked_and_the_ones_behind_it_arrive() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        // One reporter, so the bad report is first in the chain the others wait behind.
+        let ids = capture(&client, 0, 4, 1, &base_photos(1), 0);
+        let bad = ids[0].clone();
+        // Break the stored report behind device validation's back: no photos (the subtype
+        // needs one), which the platform's validation refuses.
+        client
+            .store()
+            .write(|tx| {
+                let body: String =
+                    tx.query_row("SELECT body FROM report WHERE id = ?1", [&bad], |r| r.get(0))?;
+                let mut value: serde_json::Value = serde_json::from_str(&body)?;
+                value["photos"] = serde_json::json!([]);
+                tx.execute(
+                    "UPDATE report SET body = ?2 WHERE id = ?1",
+                    rusqlite::params![bad, value.to_string()],
+                )?;
+                Ok(())
+            })
+            .expect("tamper");
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending, summary.parked), (3, 0, 1));
+        let health = engine.queue_health().expect("health");
+        assert_eq!(health.parked.len(), 1);
+        assert_eq!(health.parked[0].report_id, bad);
+        assert_eq!(health.parked[0].code, "validation_failed");
+        assert!(
+            health.parked[0].reason.contains("photos"),
+            "{}",
+            health.parked[0].reason
+        );
+        assert_eq!(platform.stats().await["reports"], 3);
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_stops_and_deletes_nothing() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        capture(&client, 0, 3, 3, &base_photos(1), 0);
+        let engine = engine(&client, &platform.url());
+        let device_id = engine.enroll(CODE, "p").await.expect("enroll");
+        platform.revoke(&device_id).await;
+        let error = engine.sync_now(BOUND).await.expect_err("revoked");
+        assert!(matches!(error, Error::DeviceRevoked), "{error:?}");
+        let health = engine.queue_health().expect("health");
+        assert_eq!((health.pending, health.delivered, health.parked.len()), (3, 0, 0));
+        assert_eq!(client.queue().expect("queue").len(), 3);
+        // Still stopped on the next run, without asking the platform again.
+        assert!(matches!(engine.sync_now(BOUND).await, Err(Error::DeviceRevoked)));
+        // A fresh enrollment lifts it and the reports go.
+        engine.enroll(CODE, "p").await.expect("re-enroll");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending), (3, 0));
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relaunch_mid_sync_loses_nothing_and_sends_nothing_twice() {
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let data = dir.path().join("device");
+        let ids = {
+            let client = Arc::new(Client::open(&data).expect("client"));
+            capture(&client, 0, 40, 8, &base_photos(3), 2)
+        };
+        platform.platform.set_fault(Some(FaultConfig::new(0.2, 7)));
+        // Several launches, each killed (its future dropped) after a short while.
+        for round in 0..4u64 {
+            let client = Arc::new(Client::open(&data).expect("client"));
+            let engine = engine(&client, &platform.url());
+            if !engine.is_enrolled() {
+                engine.enroll(CODE, "p").await.ok();
+            }
+            let run = engine.sync_now(BOUND);
+            let _ = tokio::time::timeout(Duration::from_millis(150 + 100 * round), run).await;
+            drop(engine);
+            drop(client);
+        }
+        platform.platform.set_fault(None);
+        let client = Arc::new(Client::open(&data).expect("client"));
+        let engine = engine(&client, &platform.url());
+        assert!(engine.is_enrolled(), "credentials survive the relaunch");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending, summary.parked), (40, 0, 0));
+        assert_eq!(states(&client).len(), ids.len());
+        let stats = platform.stats().await;
+        assert_eq!(stats["reports"], 40, "{stats}");
+        assert_eq!(platform.photo_hashes(), device_photo_hashes(&client));
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        capture(&client, 0, 1, 1, &base_photos(1), 0);
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        // Every request answers 503 Retry-After: 1 until the fault mode is lifted.
+        platform.platform.set_fault(Some(
+            FaultConfig::new(1.0, 1).with_kinds(&[FaultKind::Unavailable]),
+        ));
+        let recorder = Arc::new(Recorder::default());
+        engine.set_listener(Some(recorder.clone()));
+        let started = Instant::now();
+        let lifter = {
+            let platform = platform.platform.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                platform.set_fault(None);
+            })
+        };
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        lifter.await.expect("lifter");
+        assert_eq!(summary.delivered, 1);
+        let retries = summary.retries;
+        // With 503 Retry-After: 1 for 2.5 s, at most 3 attempts failed (one per second), not the
+        // dozens a 20 ms backoff would have made.
+        assert!((1..=3).contains(&retries), "retries {retries}");
+        assert!(started.elapsed() >= Duration::from_millis(2500));
+        let retrying = recorder
+            .0
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|p| p.event == SyncEvent::Retrying)
+            .count();
+        assert_eq!(retrying as u32, retries);
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_metered_network_photos_wait_and_offline_sends_nothing() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let photos = base_photos(2);
+        // Reporter w0's report uses photo 0, w1's photo 1.
+        capture(&client, 0, 2, 2, &photos, 0);
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+
+        engine.set_network(NetworkState {
+            online: false,
+            metered: false,
+        });
+        let offline = engine.sync_now(BOUND).await.expect("offline run");
+        assert_eq!(
+            (offline.delivered, offline.pending, offline.bytes_sent),
+            (0, 2, 0)
+        );
+
+        // Another device already uploaded photo 0: w0's report may go on a metered network.
+        let other = Arc::new(Client::open(dir.path().join("other")).expect("client"));
+        capture(&other, 10, 1, 1, &photos[..1], 0);
+        let other_engine = sync_support::engine(&other, &platform.url());
+        other_engine.enroll(CODE, "other").await.expect("enroll");
+        assert_eq!(other_engine.sync_now(BOUND).await.expect("sync").delivered, 1);
+
+        engine.set_network(NetworkState {
+            online: true,
+            metered: true,
+        });
+        engine.set_policy(NetworkPolicy {
+            photos_on_metered: false,
+        });
+        let metered = engine.sync_now(BOUND).await.expect("metered run");
+        assert_eq!(
+            (metered.delivered, metered.pending, metered.bytes_sent),
+            (1, 1, 0)
+        );
+
+        engine.set_network(NetworkState {
+            online: true,
+            metered: false,
+        });
+        let wifi = engine.sync_now(BOUND).await.expect("unmetered run");
+        assert_eq!((wifi.delivered, wifi.pending), (2, 0));
+        assert!(wifi.bytes_sent > 0);
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_loop_drains_new_reports_and_stops_on_drop() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        engine.set_network(NetworkState {
+            online: false,
+            metered: false,
+        });
+        let task = engine.start(Duration::from_millis(200));
+        let photos = base_photos(1);
+        let blocking = client.clone();
+        tokio::task::spawn_blocking(move || capture(&blocking, 0, 3, 2, &photos, 0))
+            .await
+            .expect("capture");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            engine.queue_health().expect("health").pending,
+            3,
+            "offline: nothing sent"
+        );
+        // Coming back online wakes the loop.
+        engine.set_network(NetworkState {
+            online: true,
+            metered: false,
+        });
+        while engine.queue_health().expect("health").pending > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(engine.queue_health().expect("health").delivered, 3);
+        task.stop();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(task.is_finished());
+        drop(task);
+        assert_eq!(platform.stats().await["reports"], 3);
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_event_list_is_not_downloaded_again() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        // The platform serves the bundled list, which the device already has: 304.
+        assert_eq!(engine.pull_event_list().await.expect("pull"), None);
+    })
+    .await
+    .expect("test within its time bound");
+}
