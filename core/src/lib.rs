@@ -9,6 +9,7 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod canonical;
 pub mod capture;
 pub mod client;
 pub mod error;

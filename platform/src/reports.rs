@@ -17,12 +17,11 @@ use axum::response::{IntoResponse, Response};
 use gridpatrol_core::capture::{SubmittedReport, validate_submitted};
 use rusqlite::{Connection, OptionalExtension as _, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::auth::Device;
 use crate::db::bump;
 use crate::problem::{ApiError, ApiResult};
-use crate::{Inner, blocking, now_ms, photos, read_body, sha256_hex};
+use crate::{Inner, blocking, now_ms, photos, read_body};
 
 /// Where a report is on the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,39 +68,7 @@ pub struct ReportStatus {
 /// keys sorted, no whitespace. Unknown fields are not part of it.
 pub fn canonical_sha256(report: &SubmittedReport) -> String {
     let value = serde_json::to_value(report).expect("a report always serializes");
-    let mut out = Vec::with_capacity(4096);
-    write_canonical(&value, &mut out);
-    sha256_hex(&out)
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, key).expect("writing to a Vec cannot fail");
-                out.push(b':');
-                write_canonical(&map[key], out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => serde_json::to_writer(&mut *out, scalar).expect("writing to a Vec cannot fail"),
-    }
+    gridpatrol_core::canonical::canonical_sha256(&value)
 }
 
 const STATUS_COLUMNS: &str = "id, case_number, status, reason, received_at, updated_at, seq";
@@ -419,19 +386,6 @@ pub(crate) fn set_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level() {
-        let mut out = Vec::new();
-        write_canonical(
-            &serde_json::json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 2.5}], "c": null}}),
-            &mut out,
-        );
-        assert_eq!(
-            String::from_utf8(out).expect("utf8"),
-            r#"{"a":{"c":null,"d":[1,{"y":2.5,"z":0}]},"b":1}"#
-        );
-    }
 
     #[test]
     fn china_day_rolls_over_at_utc_16() {

@@ -4,7 +4,6 @@
 //! that name the offending code. Consistency rules live in `check`.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::check::{PackageProblem, PackageProblems};
 use super::model::Package;
@@ -87,58 +86,17 @@ fn put_hash(value: &mut Value, hash: &str) {
     }
 }
 
-/// SHA-256 over the canonical form: keys sorted by code point, no whitespace, raw UTF-8,
-/// integers only. Written out by hand so that it never depends on serde_json's map order
-/// (which a feature flag elsewhere in a build could change).
+/// SHA-256 over the canonical form (see [`crate::canonical`]); the package format allows
+/// integers only, so that every language's JSON writer gives the same bytes.
 pub fn canonical_sha256(value: &Value) -> Result<String, PackageProblem> {
-    let mut out = Vec::with_capacity(256 * 1024);
-    write_canonical(value, &mut out, &mut String::new())?;
-    Ok(hex::encode(Sha256::digest(&out)))
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), PackageProblem> {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, key).expect("writing to a Vec cannot fail");
-                out.push(b':');
-                let len = path.len();
-                path.push('.');
-                path.push_str(key);
-                write_canonical(&map[key], out, path)?;
-                path.truncate(len);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                write_canonical(item, out, path)?;
-                path.truncate(len);
-            }
-            out.push(b']');
-        }
-        Value::Number(n) if n.is_f64() => {
-            return Err(PackageProblem::new(
-                "package",
-                path.trim_start_matches('.').to_string(),
-                format!("{n} is not an integer; the package format allows integers only"),
-            ));
-        }
-        scalar => serde_json::to_writer(&mut *out, scalar).expect("writing to a Vec cannot fail"),
+    if let Some((path, number)) = crate::canonical::first_non_integer(value) {
+        return Err(PackageProblem::new(
+            "package",
+            path,
+            format!("{number} is not an integer; the package format allows integers only"),
+        ));
     }
-    Ok(())
+    Ok(crate::canonical::canonical_sha256(value))
 }
 
 /// The `code` (or `id`) of the top-level list element on `path` (a subtype, problem, component
