@@ -343,3 +343,128 @@ async fn an_unchanged_event_list_is_not_downloaded_again() {
     .await
     .expect("test within its time bound");
 }
+
+/// Holds the first delivery's progress call until a later report's photo makes progress (or
+/// a bound passes), recording whether it did.
+struct HoldFirstDelivery {
+    later: Vec<String>,
+    seen_ahead: Mutex<bool>,
+    wake: std::sync::Condvar,
+    held: Mutex<Option<bool>>,
+}
+
+impl SyncListener for HoldFirstDelivery {
+    fn on_progress(&self, progress: SyncProgress) {
+        let report = progress.report_id.unwrap_or_default();
+        match progress.event {
+            SyncEvent::PhotoProgress if self.later.contains(&report) => {
+                *self.seen_ahead.lock().expect("lock") = true;
+                self.wake.notify_all();
+            }
+            SyncEvent::ReportDelivered => {
+                let mut held = self.held.lock().expect("lock");
+                if held.is_some() {
+                    return;
+                }
+                let seen = self.seen_ahead.lock().expect("lock");
+                let (seen, _) = self
+                    .wake
+                    .wait_timeout_while(seen, Duration::from_secs(20), |seen| !*seen)
+                    .expect("wait");
+                *held = Some(*seen);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn one_reporters_later_photos_upload_while_the_first_report_is_delivered() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        // One reporter: the reports commit one after another, in submit order.
+        let ids = capture(&client, 0, 3, 1, &base_photos(3), 0);
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        let listener = Arc::new(HoldFirstDelivery {
+            later: ids[1..].to_vec(),
+            seen_ahead: Mutex::new(false),
+            wake: std::sync::Condvar::new(),
+            held: Mutex::new(None),
+        });
+        engine.set_listener(Some(listener.clone()));
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending), (3, 0));
+        assert_eq!(
+            *listener.held.lock().expect("lock"),
+            Some(true),
+            "a later report's photo made progress while the first delivery was held"
+        );
+        // Still committed in submit order (case numbers are a sequence in commit order).
+        let mut cases: Vec<(String, String)> = states(&client)
+            .into_iter()
+            .map(|(id, _, case)| (id, case.expect("case number")))
+            .collect();
+        cases.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
+        assert!(cases.windows(2).all(|w| w[0].1 < w[1].1), "{cases:?}");
+        assert_eq!(platform.photo_hashes(), device_photo_hashes(&client));
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_the_platform_holds_part_of_is_sent_from_its_offset() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let ids = capture(&client, 0, 1, 1, &base_photos(1), 0);
+        let photo = &client.report(&ids[0]).expect("report").photos[0];
+        let bytes = client.photos().read(&photo.sha256).expect("photo bytes");
+        let half = bytes.len() / 2;
+
+        // An earlier run (or another device) got the first half across before it died.
+        gridpatrol_core::sync::install_tls_provider();
+        let http = reqwest::Client::new();
+        let grant: serde_json::Value = http
+            .post(format!("{}/v1/enroll", platform.url()))
+            .json(&serde_json::json!({"enrollment_code": CODE, "label": "earlier"}))
+            .send()
+            .await
+            .expect("enroll")
+            .json()
+            .await
+            .expect("grant");
+        let status = http
+            .patch(format!("{}/v1/photos/{}", platform.url(), photo.sha256))
+            .bearer_auth(grant["access_token"].as_str().expect("token"))
+            .header("Upload-Offset", 0)
+            .header("Upload-Length", bytes.len())
+            .body(bytes[..half].to_vec())
+            .send()
+            .await
+            .expect("patch")
+            .status();
+        assert_eq!(status, 204);
+        assert_eq!(platform.stats().await["partial_photos"], 1);
+
+        // The report never failed, so the engine does not ask first: its PATCH from 0 is
+        // answered with the platform's offset and only the second half is sent.
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!((summary.delivered, summary.pending, summary.retries), (1, 0, 0));
+        assert_eq!(summary.bytes_sent, (bytes.len() - half) as u64);
+        let stats = platform.stats().await;
+        assert_eq!(
+            (stats["partial_photos"].as_u64(), stats["photos"].as_u64()),
+            (Some(0), Some(1))
+        );
+        assert_eq!(platform.photo_hashes(), device_photo_hashes(&client));
+    })
+    .await
+    .expect("test within its time bound");
+}

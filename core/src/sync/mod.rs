@@ -15,12 +15,17 @@
 //! # Dependent photo uploads
 //!
 //! A report is committed by the platform only when its photos are complete, so each report is
-//! sent as photos first, then `PUT /v1/reports/{id}`. A photo is named by its SHA-256: the
-//! engine asks `HEAD` how many bytes the platform holds (never assumes it: after a relaunch or
-//! a dropped connection the answer is the truth), then `PATCH`es chunks from that offset
-//! (`upload_offset_mismatch` gives the offset to continue from). Photos shared by reports or
-//! devices are uploaded once. On a metered network with `photos_on_metered` off, photo bytes
-//! wait; a report whose photos are all on the platform still goes.
+//! sent as photos first, then `PUT /v1/reports/{id}`. A photo is named by its SHA-256 and
+//! `PATCH`ed in chunks from the offset the platform holds, never an assumed one: on a report's
+//! first try the first `PATCH` goes from 0 and a platform holding part of the photo answers
+//! `upload_offset_mismatch` with its offset; on a retry (after a relaunch or a dropped
+//! connection) `HEAD` asks first. Photos shared by reports or devices are uploaded once. On a
+//! metered network with `photos_on_metered` off, photo bytes wait (`HEAD` tells which are
+//! already there); a report whose photos are all on the platform still goes.
+//!
+//! What the platform confirmed (a delivery and its case number, a complete photo) is recorded
+//! by the `ledger` module in batches, off the request path: a lost record only means the same
+//! idempotent request is sent again next run, and the end of every run waits for the records.
 //!
 //! # Which errors retry and which park
 //!
@@ -40,7 +45,10 @@
 //! Pending reports are grouped by reporter; a reporter's reports go one after another in
 //! submit order (a later one is never committed before an earlier one is delivered or
 //! parked), several reporters' chains run in parallel up to `max_parallel_reports` requests
-//! in flight. A retry waits without holding a slot. `sync_now` works within a deadline (as a
+//! in flight. Photos commit nothing, so within a chain the photos of the next
+//! `max_parallel_reports` reports upload while the current one is committed; one worker's
+//! phone (one chain) keeps as many requests in flight as several chains do. A retry waits
+//! without holding a slot. `sync_now` works within a deadline (as a
 //! WorkManager / BGTaskScheduler job does) and dropping its future aborts its tasks; as all
 //! state is in the store, the next run — after a relaunch too — picks up where it stopped.
 //! [`SyncEngine::start`] runs it in a background loop, woken when the network comes back,
@@ -51,10 +59,11 @@
 //! It does not own capture (the rows are made by `capture`) nor decide what the platform
 //! accepts (the platform validates with the same core function the device ran).
 
+mod ledger;
 mod outbox;
 mod protocol;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -67,6 +76,7 @@ use crate::client::now_ms;
 use crate::taxonomy::EventListInfo;
 use crate::{Client, Error, Result};
 
+use ledger::Ledger;
 use outbox::PendingRow;
 use protocol::{Failure, Problem, Receipt, TokenGrant, header_u64, network_failure};
 
@@ -506,6 +516,8 @@ struct Run {
     delivered: AtomicU32,
     pending: AtomicU32,
     rng: Mutex<u64>,
+    /// Where confirmations go (written in batches by the `ledger` module).
+    ledger: Ledger,
 }
 
 impl Run {
@@ -532,6 +544,75 @@ impl Run {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
         Duration::from_millis(z % (cap + 1))
+    }
+}
+
+/// The photo uploads of a chain's next reports, started ahead of their reports' turn; aborted
+/// when dropped (the chain stopped).
+struct PhotosAhead {
+    /// Reports of the chain whose photos may upload at once, the current one included.
+    window: usize,
+    /// The index of the next report to consider.
+    next: usize,
+    running: VecDeque<(usize, tokio::task::JoinHandle<Result<(), Failure>>)>,
+}
+
+impl PhotosAhead {
+    fn new(window: usize) -> Self {
+        Self {
+            window: window.max(1),
+            next: 0,
+            running: VecDeque::new(),
+        }
+    }
+
+    /// Starts the photo uploads of reports `current..current + window` not started yet. A
+    /// report waiting for a retry time is left to its turn (its wait may be a `Retry-After`),
+    /// and nothing starts while photos must wait for an unmetered network.
+    fn start_up_to(&mut self, inner: &Arc<Inner>, run: &Arc<Run>, chain: &[Arc<PendingRow>], current: usize) {
+        self.next = self.next.max(current);
+        if !inner.photos_allowed() {
+            return;
+        }
+        let now = now_ms();
+        let handle = runtime();
+        while self.next < chain.len() && self.next < current + self.window {
+            let row = &chain[self.next];
+            if row.next_attempt_at <= now && row.photos > 0 {
+                let task = Inner::upload_photos(inner.clone(), run.clone(), row.clone());
+                self.running.push_back((self.next, handle.spawn(task)));
+            }
+            self.next += 1;
+        }
+    }
+
+    /// How the early photo uploads of report `index` went; `None` when none ran (its
+    /// delivery uploads them itself).
+    async fn outcome(&mut self, index: usize) -> Option<Result<(), Failure>> {
+        while self.running.front().is_some_and(|(i, _)| *i < index) {
+            if let Some((_, task)) = self.running.pop_front() {
+                task.abort();
+            }
+        }
+        if self.running.front().is_none_or(|(i, _)| *i != index) {
+            return None;
+        }
+        let (_, task) = self.running.pop_front()?;
+        match task.await {
+            Ok(outcome) => Some(outcome),
+            Err(join) => {
+                tracing::error!(error = %join, "photo upload task failed");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for PhotosAhead {
+    fn drop(&mut self) {
+        for (_, task) in &self.running {
+            task.abort();
+        }
     }
 }
 
@@ -601,6 +682,7 @@ impl Inner {
             delivered: AtomicU32::new(delivered),
             pending: AtomicU32::new(rows.len() as u32),
             rng: Mutex::new(now_ms() as u64 ^ (Arc::as_ptr(self) as u64)),
+            ledger: Ledger::start(self.client.clone(), &runtime()),
         });
         tracing::info!(pending = rows.len(), "sync run started");
         self.emit(&run, None, SyncEvent::Started, 0, 0);
@@ -646,6 +728,7 @@ impl Inner {
             }
         }
         drop(tasks);
+        let recorded = run.ledger.flush().await;
         if let Some(error) = stop {
             if matches!(error, Error::DeviceRevoked) {
                 tracing::warn!("the platform revoked this device; sync stopped, nothing deleted");
@@ -655,6 +738,7 @@ impl Inner {
             }
             return Err(error);
         }
+        recorded?;
         let summary = self.summary(
             run.retries.load(Ordering::Relaxed),
             run.bytes_sent.load(Ordering::Relaxed),
@@ -687,31 +771,37 @@ impl Inner {
         })
     }
 
-    /// One reporter's reports, in order. Returns early (leaving the rest pending) when out of
-    /// time or when photos must wait; an error stops the whole run.
+    /// One reporter's reports, in order: a report's PUT waits until the one before it is
+    /// delivered or parked, while the photos of the next few are already uploading (a photo
+    /// commits nothing on its own). Returns early (leaving the rest pending) when out of time
+    /// or when photos must wait; an error stops the whole run.
     async fn work_chain(self: Arc<Self>, run: Arc<Run>, chain: Vec<PendingRow>) -> Result<()> {
-        'reports: for row in chain {
+        let chain: Vec<Arc<PendingRow>> = chain.into_iter().map(Arc::new).collect();
+        let mut ahead = PhotosAhead::new(self.config.max_parallel_reports);
+        'reports: for (index, row) in chain.iter().enumerate() {
             let mut attempts = row.attempts;
             let wait = row.next_attempt_at - now_ms();
             if wait > 0 && !run.sleep(Duration::from_millis(wait as u64)).await {
                 return Ok(());
             }
+            ahead.start_up_to(&self, &run, &chain, index);
+            let mut photos_ahead = ahead.outcome(index).await;
             loop {
-                let result = {
-                    let _permit = run
-                        .permits
-                        .acquire()
-                        .await
-                        .expect("the semaphore is never closed");
-                    self.deliver(&run, &row).await
+                let result = match photos_ahead.take() {
+                    // Their failure is this report's: the same backoff, parking or stop.
+                    Some(Err(failure)) => Err(failure),
+                    _ => {
+                        let _permit = run
+                            .permits
+                            .acquire()
+                            .await
+                            .expect("the semaphore is never closed");
+                        self.deliver(&run, row, attempts > 0).await
+                    }
                 };
                 match result {
                     Ok(case_number) => {
-                        let now = now_ms();
-                        self.client.store().write(|tx| {
-                            outbox::mark_delivered(tx, &row.id, &case_number, now)?;
-                            outbox::meta_set(tx, KEY_LAST_SUCCESS, &now.to_string())
-                        })?;
+                        run.ledger.delivered(&row.id, &case_number, now_ms());
                         run.delivered.fetch_add(1, Ordering::Relaxed);
                         run.pending.fetch_sub(1, Ordering::Relaxed);
                         tracing::debug!(report_id = %row.id, %case_number, "report delivered");
@@ -755,8 +845,9 @@ impl Inner {
         Ok(())
     }
 
-    /// Photos first, then the report. `Ok` is the case number.
-    async fn deliver(&self, run: &Run, row: &PendingRow) -> Result<String, Failure> {
+    /// Photos first, then the report. `Ok` is the case number. `retried`: the report failed
+    /// before.
+    async fn deliver(&self, run: &Run, row: &PendingRow, retried: bool) -> Result<String, Failure> {
         let report: SubmittedReport = match serde_json::from_str(&row.body) {
             Ok(report) => report,
             Err(_) => {
@@ -769,7 +860,7 @@ impl Inner {
         let mut seen = HashSet::new();
         for photo in &report.photos {
             if seen.insert(photo.sha256.as_str()) {
-                self.ensure_photo(run, &row.id, &photo.sha256).await?;
+                self.ensure_photo(run, &row.id, &photo.sha256, retried).await?;
             }
         }
         let url = self.url(&format!("/v1/reports/{}", row.id));
@@ -799,7 +890,7 @@ impl Inner {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(sha);
-                self.client.store().write(|tx| outbox::forget_photo(tx, sha))?;
+                run.ledger.photo_forgotten(sha);
             }
         }
         Err(problem.classify())
@@ -812,41 +903,80 @@ impl Inner {
             .contains(sha256)
     }
 
-    fn confirm(&self, sha256: &str, bytes: u64) -> Result<(), Failure> {
-        self.client
-            .store()
-            .write(|tx| outbox::confirm_photo(tx, sha256, bytes, now_ms()))?;
+    fn confirm(&self, run: &Run, sha256: &str, bytes: u64) {
+        run.ledger.photo_complete(sha256, bytes, now_ms());
         self.confirmed
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(sha256.to_string());
+    }
+
+    /// The photos of one report, each under its own permit: what [`PhotosAhead`] runs.
+    async fn upload_photos(self: Arc<Self>, run: Arc<Run>, row: Arc<PendingRow>) -> Result<(), Failure> {
+        // An unreadable body is parked by `deliver`.
+        let Ok(report) = serde_json::from_str::<SubmittedReport>(&row.body) else {
+            return Ok(());
+        };
+        let mut seen = HashSet::new();
+        for photo in &report.photos {
+            if seen.insert(photo.sha256.as_str()) && !self.is_confirmed(&photo.sha256) {
+                let _permit = run
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                self.ensure_photo(&run, &row.id, &photo.sha256, row.attempts > 0)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
-    /// Makes the platform hold the whole photo: HEAD for its offset, then PATCH from there.
-    async fn ensure_photo(&self, run: &Run, report_id: &str, sha256: &str) -> Result<(), Failure> {
+    /// Makes the platform hold the whole photo: PATCH from the offset it holds.
+    ///
+    /// The offset comes from a HEAD when the report failed before (`retried`: a part may be
+    /// there) or photos may not be sent now (a photo already there lets the report go). On a
+    /// first try the first PATCH goes from 0 without asking: a new photo saves a round trip,
+    /// and a platform that holds part of it (a run killed mid-upload, the same photo from
+    /// another device) answers 409 with its offset, costing one chunk sent in vain.
+    async fn ensure_photo(
+        &self,
+        run: &Run,
+        report_id: &str,
+        sha256: &str,
+        retried: bool,
+    ) -> Result<(), Failure> {
         if self.is_confirmed(sha256) {
             return Ok(());
         }
         let url = self.url(&format!("/v1/photos/{sha256}"));
-        let head = self.authed(|http| http.head(&url)).await?;
-        let mut offset = match head.status().as_u16() {
-            200 => {
-                let offset = header_u64(&head, "upload-offset").unwrap_or(0);
-                let length = header_u64(&head, "upload-length");
-                if length == Some(offset) && offset > 0 {
-                    return self.confirm(sha256, offset);
+        let ask_first = retried || !self.photos_allowed();
+        let head = if ask_first {
+            Some(self.authed(|http| http.head(&url)).await?)
+        } else {
+            None
+        };
+        let mut offset = match head {
+            None => 0,
+            Some(head) => match head.status().as_u16() {
+                200 => {
+                    let offset = header_u64(&head, "upload-offset").unwrap_or(0);
+                    let length = header_u64(&head, "upload-length");
+                    if length == Some(offset) && offset > 0 {
+                        self.confirm(run, sha256, offset);
+                        return Ok(());
+                    }
+                    offset
                 }
-                offset
-            }
-            404 => 0,
-            _ => return Err(Problem::read(head).await.classify()),
+                404 => 0,
+                _ => return Err(Problem::read(head).await.classify()),
+            },
         };
         if !self.photos_allowed() {
             return Err(Failure::Deferred);
         }
         let bytes = match self.client.photos().read(sha256) {
-            Ok(bytes) if crate::media::sha256_hex(&bytes) == sha256 => bytes,
+            Ok(bytes) if crate::media::sha256_hex(&bytes) == sha256 => bytes::Bytes::from(bytes),
             Ok(_) => {
                 return Err(Failure::Permanent {
                     code: "local_photo_corrupt".into(),
@@ -865,10 +995,11 @@ impl Inner {
         loop {
             if offset >= total {
                 // Only a complete, verified photo reports offset == length.
-                return self.confirm(sha256, total);
+                self.confirm(run, sha256, total);
+                return Ok(());
             }
             let end = (offset + self.config.photo_chunk_bytes as u64).min(total);
-            let chunk = bytes[offset as usize..end as usize].to_vec();
+            let chunk = bytes.slice(offset as usize..end as usize);
             let response = self
                 .authed(|http| {
                     http.patch(&url)

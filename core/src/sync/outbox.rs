@@ -18,12 +18,14 @@ pub(crate) struct PendingRow {
     pub body: String,
     pub attempts: u32,
     pub next_attempt_at: i64,
+    /// How many photos the report lists.
+    pub photos: u32,
 }
 
 /// The outbox in submit order (the order kept per reporter).
 pub(crate) fn pending(conn: &Connection) -> Result<Vec<PendingRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, reporter_id, body, attempts, next_attempt_at FROM report
+        "SELECT id, reporter_id, body, attempts, next_attempt_at, coalesce(photos, 0) FROM report
          WHERE state = 'pending' ORDER BY submitted_at, id",
     )?;
     let rows = stmt.query_map([], |row| {
@@ -33,6 +35,7 @@ pub(crate) fn pending(conn: &Connection) -> Result<Vec<PendingRow>> {
             body: row.get(2)?,
             attempts: row.get(3)?,
             next_attempt_at: row.get(4)?,
+            photos: row.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
