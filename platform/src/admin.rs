@@ -37,6 +37,8 @@ pub struct Stats {
     pub duplicates_refused: i64,
     /// Of `duplicates_refused`, the 409 `report_conflict` answers.
     pub report_conflicts: i64,
+    /// `POST /v1/reports` batches processed (answered 200).
+    pub report_batches: i64,
     /// 422 `validation_failed` answers.
     pub validation_failed: i64,
     pub event_list_version: String,
@@ -64,6 +66,7 @@ pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
             devices_revoked: count("SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL")?,
             duplicates_refused: counter(c, "duplicates_refused")?,
             report_conflicts: counter(c, "report_conflicts")?,
+            report_batches: counter(c, "report_batches")?,
             validation_failed: counter(c, "validation_failed")?,
             event_list_version: info.list_version,
             event_list_sha256: info.sha256,

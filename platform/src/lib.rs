@@ -3,11 +3,12 @@
 //! Owns the platform side of the sync protocol described in `docs/PROTOCOL.md` and
 //! `platform/openapi.yaml`: device enrollment and tokens ([`auth`]), event-list and grid package
 //! downloads ([`packages`]), resumable content-addressed photo upload ([`photos`]), idempotent
-//! report upload with the device's own validation and case numbers ([`reports`]), the admin
-//! endpoints ([`admin`]), deterministic fault injection ([`fault`]), and the HTTP server loop
-//! ([`server`]). State lives in one data directory: `platform.db` (SQLite, see [`db`]) and
-//! `photos/`. It does not own any rule about reports: validation is
-//! `gridpatrol_core::capture::validate_submitted`, the same function the device runs.
+//! report upload with the device's own validation and case numbers ([`reports`]), one by one or
+//! as an ordered batch ([`report_batch`]), the admin endpoints ([`admin`]), deterministic fault
+//! injection ([`fault`]), and the HTTP server loop ([`server`]). State lives in one data
+//! directory: `platform.db` (SQLite, see [`db`]) and `photos/`. It does not own any rule about
+//! reports: validation is `gridpatrol_core::capture::validate_submitted`, the same function the
+//! device runs.
 //!
 //! In-process use (tests, the demo):
 //!
@@ -28,6 +29,7 @@ pub mod fault;
 pub mod packages;
 pub mod photos;
 pub mod problem;
+pub mod report_batch;
 pub mod reports;
 pub mod server;
 
@@ -48,8 +50,12 @@ use problem::{ApiError, ApiResult};
 /// Body and photo size limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// A report's JSON body.
+    /// A report's JSON body, alone or as one item of a batch.
     pub report_bytes: usize,
+    /// The reports in one `POST /v1/reports` batch.
+    pub batch_reports: usize,
+    /// A `POST /v1/reports` batch's whole JSON body.
+    pub batch_bytes: usize,
     /// One `PATCH` of photo bytes.
     pub photo_chunk_bytes: usize,
     /// One photo's declared length, and the sum of a report's photos.
@@ -64,6 +70,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             report_bytes: 256 * 1024,
+            batch_reports: 50,
+            batch_bytes: 1024 * 1024,
             photo_chunk_bytes: 8 * 1024 * 1024,
             photos_total_bytes: 30 * 1024 * 1024,
             small_json_bytes: 16 * 1024,
@@ -182,7 +190,7 @@ impl Platform {
             .route("/v1/event-lists/{version}", get(packages::event_list_by_version))
             .route("/v1/grids/current", get(packages::current_grids))
             .route("/v1/photos/{sha256}", head(photos::head).patch(photos::patch))
-            .route("/v1/reports", get(reports::list))
+            .route("/v1/reports", get(reports::list).post(report_batch::upload))
             .route(
                 "/v1/reports/{report_id}",
                 put(reports::upload).get(reports::status),

@@ -5,15 +5,15 @@
 //! list the report names (or the current one when the platform lacks it), checks that every photo
 //! is complete, and stores the report once: the same id with the same content (compared by the
 //! SHA-256 of its key-sorted canonical JSON) gets the same answer again, different content gets
-//! 409. It also answers a device's status queries about its own reports. It does not change a
-//! report's status: `admin` does, through [`set_status`].
+//! 409. It also answers a device's status queries about its own reports. `receive` is that
+//! upload after the body is parsed, shared with the batch upload of [`crate::report_batch`]. It
+//! does not change a report's status: `admin` does, through [`set_status`].
 
 use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use gridpatrol_core::capture::{SubmittedReport, validate_submitted};
 use rusqlite::{Connection, OptionalExtension as _, Transaction};
 use serde::{Deserialize, Serialize};
@@ -85,6 +85,14 @@ fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportStatus> {
     })
 }
 
+/// A report the platform holds after an upload: stored by this upload (`201 Created`), or
+/// already stored with the same content (`200 OK`, the original receipt).
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub status: StatusCode,
+    pub receipt: ReportStatus,
+}
+
 struct Stored {
     device_id: String,
     canonical: String,
@@ -114,11 +122,14 @@ fn answer_existing(
     existing: Stored,
     device: &str,
     canonical: &str,
-) -> ApiResult<ApiResult<Response>> {
+) -> ApiResult<ApiResult<Accepted>> {
     bump(tx, "duplicates_refused", 1)?;
     if existing.device_id == device && existing.canonical == canonical {
         tracing::info!(report_id = %existing.status.report_id, "identical report again: original answer");
-        return Ok(Ok((StatusCode::OK, axum::Json(existing.status)).into_response()));
+        return Ok(Ok(Accepted {
+            status: StatusCode::OK,
+            receipt: existing.status,
+        }));
     }
     bump(tx, "report_conflicts", 1)?;
     tracing::warn!(report_id = %existing.status.report_id, "report id reused with different content");
@@ -136,14 +147,9 @@ pub(crate) async fn upload(
     State(state): State<crate::State>,
     Path(report_id): Path<String>,
     body: Body,
-) -> ApiResult<Response> {
+) -> ApiResult<(StatusCode, axum::Json<ReportStatus>)> {
     let bytes = read_body(body, state.config.limits.report_bytes).await?;
-    let report: SubmittedReport = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_report",
-            format!("The body is not a SubmittedReport: {e}"),
-        )
-    })?;
+    let report = parse_report(&bytes)?;
     if report.id != report_id {
         return Err(ApiError::bad_request(
             "report_id_mismatch",
@@ -151,10 +157,30 @@ pub(crate) async fn upload(
         ));
     }
     let body_text = String::from_utf8(bytes.to_vec()).expect("parsed JSON is UTF-8");
-    blocking(move || receive(&state, &device.id, report, body_text)).await
+    let accepted = blocking(move || receive(&state, &device.id, report, body_text)).await?;
+    Ok((accepted.status, axum::Json(accepted.receipt)))
 }
 
-fn receive(state: &Inner, device: &str, report: SubmittedReport, body: String) -> ApiResult<Response> {
+/// A report as uploaded; anything else is 400 `malformed_report`.
+pub(crate) fn parse_report(bytes: &[u8]) -> ApiResult<SubmittedReport> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_report",
+            format!("The body is not a SubmittedReport: {e}"),
+        )
+    })
+}
+
+/// A parsed report's upload by `device`: the same id again, validation, photo checks, storing.
+/// `body` is stored as the report's JSON text, exactly as received. Every write commits before
+/// this returns (a refusal's counter too), so a caller uploading several reports keeps what one
+/// committed whatever happens to the next.
+pub(crate) fn receive(
+    state: &Inner,
+    device: &str,
+    report: SubmittedReport,
+    body: String,
+) -> ApiResult<Accepted> {
     let canonical = canonical_sha256(&report);
     // The fast path: the report is already stored (a retry).
     if state.db.read(|c| stored(c, &report.id))?.is_some() {
@@ -277,7 +303,10 @@ fn receive(state: &Inner, device: &str, report: SubmittedReport, body: String) -
             updated_at_ms: now,
             cursor: seq,
         };
-        Ok(Ok((StatusCode::CREATED, axum::Json(receipt)).into_response()))
+        Ok(Ok(Accepted {
+            status: StatusCode::CREATED,
+            receipt,
+        }))
     })?
 }
 

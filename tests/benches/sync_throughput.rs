@@ -5,12 +5,14 @@
 //! reference platform (same code, same settings, its own empty data directory):
 //!
 //! - **ours**: `SyncEngine::sync_now` on a copy of the device's data directory, as an app does
-//!   it — `HEAD` each photo, `PATCH` it, `PUT` the report, and record every result durably on
-//!   the device (`synchronous=FULL`).
+//!   it — `PATCH` each photo, `PUT` the report in submit order (photos of the next reports
+//!   upload meanwhile), photo-less runs in batches of up to 50 (`POST /v1/reports`, part of the
+//!   protocol), and every result recorded durably on the device (`synchronous=FULL`).
 //! - **curl**: one `curl --parallel` process sends the same photo files (`PATCH`, the protocol's
 //!   minimum: no `HEAD`, no local bookkeeping), then a second one `PUT`s the same report bodies
-//!   (photos first, as the protocol requires). Both reuse connections; `Expect: 100-continue`
-//!   is switched off so curl never waits for a go-ahead.
+//!   (photos first, as the protocol requires), each report its own request, in no particular
+//!   order. Both reuse connections; `Expect: 100-continue` is switched off so curl never waits
+//!   for a go-ahead.
 //!
 //! Both sides keep `--parallel` requests in flight (3, the engine's default). The sides run
 //! alternately, the first side swapped every round; throughput is photo bytes (and reports)
@@ -39,13 +41,12 @@ use gridpatrol_core::Client;
 use gridpatrol_core::capture::{PhotoKind, SubmitOutcome};
 use gridpatrol_core::sync::{SyncConfig, SyncEngine};
 use gridpatrol_platform::{Config, Platform, ShutdownHandle};
-use gridpatrol_tests::{ack_duplicates, fill_valid_draft, gps_fix, inspector, textured_jpeg, vary_jpeg};
+use gridpatrol_tests::{
+    ack_duplicates, fill_valid_draft, fill_valid_plain_draft, inspector, textured_jpeg, vary_jpeg,
+};
 
 const CODE: &str = "ENROLL-BENCH";
 const ADMIN: &str = "admin-bench";
-/// A subtype that needs no photo and no attribute (01-004 labour dispute), for the
-/// reports-only measurement.
-const NO_PHOTO_SUBTYPE: (&str, &str) = ("01-004", "01-004-01");
 
 struct Args {
     reports: u64,
@@ -239,26 +240,12 @@ fn pad_jpeg(jpeg: &[u8], size: usize, tag: &str) -> Vec<u8> {
 }
 
 /// Submits one real report: of the fixtures' subtype with `photo`, or without a photo of
-/// [`NO_PHOTO_SUBTYPE`].
+/// their photo-less one.
 fn submit_template(client: &Client, photo: Option<&[u8]>) -> String {
     let draft = client.create_draft(inspector("w0"), None).expect("draft");
     match photo {
         Some(photo) => fill_valid_draft(client, &draft.id, photo, (31.30, 120.59)),
-        None => {
-            client
-                .set_event(
-                    &draft.id,
-                    Some(NO_PHOTO_SUBTYPE.0.into()),
-                    Some(NO_PHOTO_SUBTYPE.1.into()),
-                )
-                .expect("set_event");
-            client
-                .set_location(&draft.id, gps_fix(31.31, 120.60))
-                .expect("set_location");
-            client
-                .set_description(&draft.id, "两名工人反映工资拖欠")
-                .expect("description");
-        }
+        None => fill_valid_plain_draft(client, &draft.id, (31.31, 120.60)),
     }
     match client.submit(&draft.id, ack_duplicates()).expect("submit") {
         SubmitOutcome::Submitted { report_id } => report_id,

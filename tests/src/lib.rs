@@ -173,6 +173,25 @@ pub fn fill_valid_draft(client: &Client, id: &str, photo: &[u8], at: (f64, f64))
         .expect("description");
 }
 
+/// A subtype that needs no photo and no attribute: 01-004 "Labour dispute" (inspectors may
+/// file it; a manual pin is allowed). Household checks and disputes like it are filed in
+/// runs without photos.
+pub const PLAIN_SUBTYPE: &str = "01-004";
+pub const PLAIN_PROBLEM: &str = "01-004-01";
+
+/// Fills a fresh draft into a valid one of [`PLAIN_SUBTYPE`], without a photo.
+pub fn fill_valid_plain_draft(client: &Client, id: &str, at: (f64, f64)) {
+    client
+        .set_event(id, Some(PLAIN_SUBTYPE.into()), Some(PLAIN_PROBLEM.into()))
+        .expect("set_event");
+    client
+        .set_location(id, gps_fix(at.0, at.1))
+        .expect("set_location");
+    client
+        .set_description(id, "两名工人反映工资拖欠")
+        .expect("description");
+}
+
 /// Acknowledges the possible-duplicate warning (reports in tests are often close together).
 pub fn ack_duplicates() -> WarningResponse {
     WarningResponse {

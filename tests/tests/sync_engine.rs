@@ -468,3 +468,108 @@ async fn a_photo_the_platform_holds_part_of_is_sent_from_its_offset() {
     .await
     .expect("test within its time bound");
 }
+
+/// Captures, for one reporter: a photo report, `plain` photo-less ones, another photo report,
+/// `plain` more photo-less ones. The ids in submit order.
+fn mixed_run(client: &Client, plain: u64) -> Vec<String> {
+    let photos = base_photos(2);
+    let mut ids = capture(client, 0, 1, 1, &photos[..1], 0);
+    ids.extend(capture_plain(client, 100, plain, 1));
+    ids.extend(capture(client, 1, 1, 1, &photos[1..], 0));
+    ids.extend(capture_plain(client, 200, plain, 1));
+    ids
+}
+
+/// (id, case number) of the delivered reports, in the order of `ids`.
+fn cases_in_order(client: &Client, ids: &[String]) -> Vec<String> {
+    let states = states(client);
+    ids.iter()
+        .filter_map(|id| {
+            states
+                .iter()
+                .find(|(i, state, _)| i == id && state == "delivered")
+                .map(|(_, _, case)| case.clone().expect("a delivered report has a case number"))
+        })
+        .collect()
+}
+
+/// Case numbers are `WZ-{China date}-{sequence of the day}`, given in commit order.
+fn in_commit_order(cases: &[String]) -> bool {
+    cases.windows(2).all(|w| w[0][..11] != w[1][..11] || w[0] < w[1])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_reporters_photo_less_reports_go_in_batches_in_submit_order() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let ids = mixed_run(&client, 30);
+        // One photo-less report in the middle of the first run breaks the platform's rules
+        // (no location) behind the device's back: parked, the ones after it still go.
+        let bad = ids[10].clone();
+        client
+            .store()
+            .write(|tx| {
+                let body: String =
+                    tx.query_row("SELECT body FROM report WHERE id = ?1", [&bad], |r| r.get(0))?;
+                let mut value: serde_json::Value = serde_json::from_str(&body)?;
+                value["fix"] = serde_json::Value::Null;
+                tx.execute(
+                    "UPDATE report SET body = ?2 WHERE id = ?1",
+                    rusqlite::params![bad, value.to_string()],
+                )?;
+                Ok(())
+            })
+            .expect("tamper");
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!(
+            (summary.delivered, summary.pending, summary.parked),
+            (ids.len() as u32 - 1, 0, 1)
+        );
+        let health = engine.queue_health().expect("health");
+        assert_eq!(health.parked[0].report_id, bad);
+        assert_eq!(health.parked[0].code, "validation_failed");
+
+        let stats = platform.stats().await;
+        assert_eq!(stats["reports"], ids.len() as u64 - 1, "{stats}");
+        assert_eq!(stats["duplicates_refused"], 0, "{stats}");
+        // 62 reports: two with photos, each followed by a run of 30 photo-less ones that go
+        // with it (up to 50 a batch), so a handful of batches instead of 62 uploads.
+        let batches = stats["report_batches"].as_u64().expect("report_batches");
+        assert!((2..=6).contains(&batches), "{batches} batches: {stats}");
+        let cases = cases_in_order(&client, &ids);
+        assert_eq!(cases.len(), ids.len() - 1);
+        assert!(in_commit_order(&cases), "submit order kept: {cases:?}");
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_that_refuses_batches_gets_the_reports_one_by_one() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = gridpatrol_platform::Config::new(CODE, ADMIN);
+        config.limits.batch_reports = 0;
+        let platform = TestPlatform::start_with(dir.path(), config).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let ids = mixed_run(&client, 5);
+        let engine = engine(&client, &platform.url());
+        engine.enroll(CODE, "p").await.expect("enroll");
+        let summary = engine.sync_now(BOUND).await.expect("sync");
+        assert_eq!(
+            (summary.delivered, summary.pending, summary.parked),
+            (ids.len() as u32, 0, 0)
+        );
+        let stats = platform.stats().await;
+        assert_eq!(stats["reports"], ids.len() as u64, "{stats}");
+        assert_eq!(stats["report_batches"], 0, "{stats}");
+        let cases = cases_in_order(&client, &ids);
+        assert!(in_commit_order(&cases), "submit order kept: {cases:?}");
+    })
+    .await
+    .expect("test within its time bound");
+}

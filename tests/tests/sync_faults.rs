@@ -41,7 +41,20 @@ async fn every_report_arrives_exactly_once_through_faults() {
             };
             captures.push(tokio::task::spawn_blocking(move || {
                 let client = Arc::new(Client::open(&path).expect("client"));
-                capture_fast(&client, d * 1_000_000, n, 12, &shared, 25);
+                // A fifth without photos between two runs of photo reports: those go in
+                // batches, so batches meet the faults too.
+                let plain = n / 5;
+                let before = (n - plain) / 2;
+                capture_fast(&client, d * 1_000_000, before, 12, &shared, 25);
+                capture_plain(&client, d * 1_000_000 + 500_000, plain, 12);
+                capture_fast(
+                    &client,
+                    d * 1_000_000 + 200_000,
+                    n - plain - before,
+                    12,
+                    &shared,
+                    25,
+                );
                 client
             }));
         }
@@ -84,6 +97,10 @@ async fn every_report_arrives_exactly_once_through_faults() {
         let stats = platform.stats().await;
         assert_eq!(stats["reports"], total, "exactly once: {stats}");
         assert_eq!(stats["report_conflicts"], 0, "{stats}");
+        assert!(
+            stats["report_batches"].as_u64() > Some(0),
+            "batches went through faults: {stats}"
+        );
         assert_eq!(stats["partial_photos"], 0, "{stats}");
         let mut device_photos = std::collections::HashSet::new();
         for client in &clients {

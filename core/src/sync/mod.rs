@@ -47,7 +47,11 @@
 //! parked), several reporters' chains run in parallel up to `max_parallel_reports` requests
 //! in flight. Photos commit nothing, so within a chain the photos of the next
 //! `max_parallel_reports` reports upload while the current one is committed; one worker's
-//! phone (one chain) keeps as many requests in flight as several chains do. A retry waits
+//! phone (one chain) keeps as many requests in flight as several chains do. The reports
+//! without photos that follow the current one go with it in one `POST /v1/reports` (up to
+//! 50), which the platform commits in the order sent and stops at the first it cannot settle
+//! for good, so a run of household checks costs one round trip, not one each; a platform that
+//! answers 404, 405 or 413 to a batch gets single `PUT`s from then on. A retry waits
 //! without holding a slot. `sync_now` works within a deadline (as a
 //! WorkManager / BGTaskScheduler job does) and dropping its future aborts its tasks; as all
 //! state is in the store, the next run — after a relaunch too — picks up where it stopped.
@@ -64,7 +68,7 @@ mod outbox;
 mod protocol;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -78,7 +82,7 @@ use crate::{Client, Error, Result};
 
 use ledger::Ledger;
 use outbox::PendingRow;
-use protocol::{Failure, Problem, Receipt, TokenGrant, header_u64, network_failure};
+use protocol::{BatchAnswer, Failure, Problem, Receipt, TokenGrant, header_u64, network_failure};
 
 /// Installs rustls' `ring` crypto provider as the process default, once; an app (or test) that
 /// installed its own keeps it. reqwest is built without a provider of its own (see Cargo.toml).
@@ -225,6 +229,8 @@ struct Inner {
     confirmed: Mutex<HashSet<String>>,
     /// Woken when the network comes back, for the background loop.
     wake: Notify,
+    /// The platform answered `POST /v1/reports` as if it did not know it: reports go one by one.
+    batch_unsupported: AtomicBool,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -291,6 +297,7 @@ impl SyncEngine {
                 run_lock: tokio::sync::Mutex::new(()),
                 confirmed: Mutex::new(confirmed),
                 wake: Notify::new(),
+                batch_unsupported: AtomicBool::new(false),
             }),
         }))
     }
@@ -547,6 +554,33 @@ impl Run {
     }
 }
 
+/// How a report left the outbox.
+enum Settled {
+    Delivered { case_number: String },
+    Parked { code: String, reason: String },
+}
+
+/// At most this many reports, and about this many bytes, in one `POST /v1/reports` (the
+/// reference platform takes 50 and 1 MiB).
+const BATCH_REPORTS: usize = 50;
+const BATCH_BYTES: usize = 900 * 1024;
+
+/// The reports after the current one that may go in its batch: the next ones in the chain
+/// with no photos to upload and no retry time to wait for, within the batch limits.
+fn batch_followers(after: &[Arc<PendingRow>]) -> &[Arc<PendingRow>] {
+    let now = now_ms();
+    let mut bytes = 0;
+    let mut n = 0;
+    for row in after.iter().take(BATCH_REPORTS - 1) {
+        bytes += row.body.len() + 1;
+        if row.photos > 0 || row.next_attempt_at > now || bytes > BATCH_BYTES {
+            break;
+        }
+        n += 1;
+    }
+    &after[..n]
+}
+
 /// The photo uploads of a chain's next reports, started ahead of their reports' turn; aborted
 /// when dropped (the chain stopped).
 struct PhotosAhead {
@@ -778,7 +812,9 @@ impl Inner {
     async fn work_chain(self: Arc<Self>, run: Arc<Run>, chain: Vec<PendingRow>) -> Result<()> {
         let chain: Vec<Arc<PendingRow>> = chain.into_iter().map(Arc::new).collect();
         let mut ahead = PhotosAhead::new(self.config.max_parallel_reports);
-        'reports: for (index, row) in chain.iter().enumerate() {
+        let mut index = 0;
+        'reports: while index < chain.len() {
+            let row = &chain[index];
             let mut attempts = row.attempts;
             let wait = row.next_attempt_at - now_ms();
             if wait > 0 && !run.sleep(Duration::from_millis(wait as u64)).await {
@@ -796,25 +832,21 @@ impl Inner {
                             .acquire()
                             .await
                             .expect("the semaphore is never closed");
-                        self.deliver(&run, row, attempts > 0).await
+                        let followers = batch_followers(&chain[index + 1..]);
+                        self.deliver(&run, row, followers, attempts > 0).await
                     }
                 };
                 match result {
-                    Ok(case_number) => {
-                        run.ledger.delivered(&row.id, &case_number, now_ms());
-                        run.delivered.fetch_add(1, Ordering::Relaxed);
-                        run.pending.fetch_sub(1, Ordering::Relaxed);
-                        tracing::debug!(report_id = %row.id, %case_number, "report delivered");
-                        self.emit(&run, Some(&row.id), SyncEvent::ReportDelivered, 0, 0);
+                    Ok(settled) => {
+                        for (outcome, row) in settled.into_iter().zip(&chain[index..]) {
+                            self.settle(&run, row, outcome)?;
+                            index += 1;
+                        }
                         continue 'reports;
                     }
                     Err(Failure::Permanent { code, reason }) => {
-                        self.client
-                            .store()
-                            .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms()))?;
-                        run.pending.fetch_sub(1, Ordering::Relaxed);
-                        tracing::warn!(report_id = %row.id, %code, "report parked");
-                        self.emit(&run, Some(&row.id), SyncEvent::ReportParked, 0, 0);
+                        self.settle(&run, row, Settled::Parked { code, reason })?;
+                        index += 1;
                         continue 'reports;
                     }
                     Err(Failure::Deferred) => {
@@ -845,9 +877,39 @@ impl Inner {
         Ok(())
     }
 
-    /// Photos first, then the report. `Ok` is the case number. `retried`: the report failed
-    /// before.
-    async fn deliver(&self, run: &Run, row: &PendingRow, retried: bool) -> Result<String, Failure> {
+    /// Records how one report ended: delivered (in the ledger) or parked (at once).
+    fn settle(&self, run: &Run, row: &PendingRow, outcome: Settled) -> Result<()> {
+        match outcome {
+            Settled::Delivered { case_number } => {
+                run.ledger.delivered(&row.id, &case_number, now_ms());
+                run.delivered.fetch_add(1, Ordering::Relaxed);
+                run.pending.fetch_sub(1, Ordering::Relaxed);
+                tracing::debug!(report_id = %row.id, %case_number, "report delivered");
+                self.emit(run, Some(&row.id), SyncEvent::ReportDelivered, 0, 0);
+            }
+            Settled::Parked { code, reason } => {
+                self.client
+                    .store()
+                    .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms()))?;
+                run.pending.fetch_sub(1, Ordering::Relaxed);
+                tracing::warn!(report_id = %row.id, %code, "report parked");
+                self.emit(run, Some(&row.id), SyncEvent::ReportParked, 0, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Photos first, then the report, with `followers` (the reports after it, photo-less and
+    /// due) in one batch when the platform takes batches. `Ok`: how the first reports ended,
+    /// in chain order — at least this one; the rest wait for their turn. `retried`: this
+    /// report failed before.
+    async fn deliver(
+        &self,
+        run: &Run,
+        row: &PendingRow,
+        followers: &[Arc<PendingRow>],
+        retried: bool,
+    ) -> Result<Vec<Settled>, Failure> {
         let report: SubmittedReport = match serde_json::from_str(&row.body) {
             Ok(report) => report,
             Err(_) => {
@@ -863,6 +925,12 @@ impl Inner {
                 self.ensure_photo(run, &row.id, &photo.sha256, retried).await?;
             }
         }
+        if !followers.is_empty()
+            && !self.batch_unsupported.load(Ordering::Relaxed)
+            && let Some(outcome) = self.send_batch(run, row, followers).await
+        {
+            return outcome;
+        }
         let url = self.url(&format!("/v1/reports/{}", row.id));
         let response = self
             .authed(|http| {
@@ -873,19 +941,107 @@ impl Inner {
             .await?;
         if response.status().is_success() {
             let receipt: Receipt = response.json().await.map_err(|e| network_failure(&e))?;
-            return Ok(receipt.case_number);
+            return Ok(vec![Settled::Delivered {
+                case_number: receipt.case_number,
+            }]);
         }
-        let problem = Problem::read(response).await;
+        Err(self.refused(run, Problem::read(response).await))
+    }
+
+    /// `POST /v1/reports` with `first` and `followers`, which the platform commits in order.
+    /// `None` when the platform does not take batches (or answered one unusably): the caller
+    /// sends `first` alone, and later runs do not try batches again.
+    async fn send_batch(
+        &self,
+        run: &Run,
+        first: &PendingRow,
+        followers: &[Arc<PendingRow>],
+    ) -> Option<Result<Vec<Settled>, Failure>> {
+        let rows: Vec<&PendingRow> = std::iter::once(first)
+            .chain(followers.iter().map(|r| r.as_ref()))
+            .collect();
+        // The stored bodies are the reports' JSON already: no re-encoding.
+        let mut body = String::from("{\"reports\":[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&row.body);
+        }
+        body.push_str("]}");
+        let url = self.url("/v1/reports");
+        let response = match self
+            .authed(|http| {
+                http.post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await
+        {
+            Ok(response) => response,
+            Err(failure) => return Some(Err(failure)),
+        };
+        let status = response.status().as_u16();
+        if matches!(status, 404 | 405 | 413) {
+            return self.without_batches(status);
+        }
+        if !response.status().is_success() {
+            return Some(Err(Problem::read(response).await.classify()));
+        }
+        let answer: BatchAnswer = match response.json().await {
+            Ok(answer) => answer,
+            Err(e) if e.is_decode() => return self.without_batches(status),
+            Err(e) => return Some(Err(network_failure(&e))),
+        };
+        let mut settled = Vec::new();
+        for (position, (result, row)) in answer.results.into_iter().zip(&rows).enumerate() {
+            if result.index != position || result.report_id.as_deref().is_some_and(|id| id != row.id) {
+                return self.without_batches(status);
+            }
+            let outcome = match result.receipt {
+                Some(receipt) if (200..300).contains(&result.status) => Ok(Settled::Delivered {
+                    case_number: receipt.case_number,
+                }),
+                None if (200..300).contains(&result.status) => return self.without_batches(status),
+                _ => match self.refused(run, Problem::from_body(result.status, result.problem)) {
+                    Failure::Permanent { code, reason } => Ok(Settled::Parked { code, reason }),
+                    failure => Err(failure),
+                },
+            };
+            match outcome {
+                Ok(outcome) => settled.push(outcome),
+                // The platform stopped here; what settled before stays settled.
+                Err(failure) if settled.is_empty() => return Some(Err(failure)),
+                Err(_) => break,
+            }
+        }
+        if settled.is_empty() {
+            return self.without_batches(status);
+        }
+        Some(Ok(settled))
+    }
+
+    fn without_batches(&self, status: u16) -> Option<Result<Vec<Settled>, Failure>> {
+        tracing::info!(
+            status,
+            "the platform does not take report batches; sending reports one by one"
+        );
+        self.batch_unsupported.store(true, Ordering::Relaxed);
+        None
+    }
+
+    /// The failure a refused report upload means; photos the platform says it lacks are
+    /// forgotten, so the retry uploads them again.
+    fn refused(&self, run: &Run, problem: Problem) -> Failure {
         if problem.code == "photos_incomplete" {
-            let missing: Vec<String> = problem
+            let missing = problem
                 .body
                 .get("missing")
                 .and_then(|m| m.as_array())
                 .into_iter()
                 .flatten()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect();
-            for sha in &missing {
+                .filter_map(|s| s.as_str());
+            for sha in missing {
                 self.confirmed
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -893,7 +1049,7 @@ impl Inner {
                 run.ledger.photo_forgotten(sha);
             }
         }
-        Err(problem.classify())
+        problem.classify()
     }
 
     fn is_confirmed(&self, sha256: &str) -> bool {

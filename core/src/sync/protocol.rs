@@ -50,6 +50,14 @@ impl Problem {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        Problem {
+            retry_after,
+            ..Problem::from_body(status, body)
+        }
+    }
+
+    /// A problem object inside a successful answer (a batch result).
+    pub fn from_body(status: u16, body: serde_json::Value) -> Problem {
         let code = body
             .get("code")
             .and_then(|c| c.as_str())
@@ -59,7 +67,7 @@ impl Problem {
             status,
             code,
             body,
-            retry_after,
+            retry_after: None,
         }
     }
 
@@ -149,6 +157,24 @@ pub(crate) struct TokenGrant {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Receipt {
     pub case_number: String,
+}
+
+/// The answer of `POST /v1/reports`: one result per report the platform processed, in the
+/// order sent; it stops after the first it could not settle for good.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BatchAnswer {
+    pub results: Vec<BatchResult>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct BatchResult {
+    pub index: usize,
+    pub report_id: Option<String>,
+    /// The status a `PUT` of this report alone would have answered.
+    pub status: u16,
+    pub receipt: Option<Receipt>,
+    #[serde(default)]
+    pub problem: serde_json::Value,
 }
 
 /// A numeric header (`Upload-Offset`, `Upload-Length`).

@@ -12,7 +12,9 @@ use gridpatrol_core::Client;
 use gridpatrol_core::capture::SubmitOutcome;
 use gridpatrol_core::sync::{SyncConfig, SyncEngine};
 use gridpatrol_platform::{Config, Platform, ShutdownHandle};
-use gridpatrol_tests::{ack_duplicates, fill_valid_draft, inspector, place, textured_grey_jpeg, vary_jpeg};
+use gridpatrol_tests::{
+    ack_duplicates, fill_valid_draft, fill_valid_plain_draft, inspector, place, textured_grey_jpeg, vary_jpeg,
+};
 
 pub const CODE: &str = "ENROLL-TEST";
 pub const ADMIN: &str = "admin-test";
@@ -26,8 +28,13 @@ pub struct TestPlatform {
 
 impl TestPlatform {
     pub async fn start(dir: &Path) -> TestPlatform {
+        Self::start_with(dir, Config::new(CODE, ADMIN)).await
+    }
+
+    /// As [`start`](Self::start) with `config` (its codes must be [`CODE`] and [`ADMIN`]).
+    pub async fn start_with(dir: &Path, config: Config) -> TestPlatform {
         let dir = dir.join("platform");
-        let platform = Platform::open(&dir, Config::new(CODE, ADMIN)).expect("platform opens");
+        let platform = Platform::open(&dir, config).expect("platform opens");
         let (addr, handle) = platform
             .spawn("127.0.0.1:0".parse().expect("addr"))
             .await
@@ -130,6 +137,22 @@ pub fn capture(
             shared[(i % shared.len() as u64) as usize].clone()
         };
         fill_valid_draft(client, &draft.id, &photo, place(i));
+        match client.submit(&draft.id, ack_duplicates()).expect("submit") {
+            SubmitOutcome::Submitted { report_id } => ids.push(report_id),
+            SubmitOutcome::Rejected { report } => panic!("rejected: {report:?}"),
+        }
+    }
+    ids
+}
+
+/// Captures and submits `n` valid reports without photos, spread over `reporters` reporters.
+pub fn capture_plain(client: &Client, first: u64, n: u64, reporters: u64) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in first..first + n {
+        let draft = client
+            .create_draft(inspector(&format!("w{}", i % reporters)), None)
+            .expect("draft");
+        fill_valid_plain_draft(client, &draft.id, place(i));
         match client.submit(&draft.id, ack_duplicates()).expect("submit") {
             SubmitOutcome::Submitted { report_id } => ids.push(report_id),
             SubmitOutcome::Rejected { report } => panic!("rejected: {report:?}"),
