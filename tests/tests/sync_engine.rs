@@ -80,6 +80,24 @@ async fn reports_with_photos_are_delivered_with_case_numbers() {
     .expect("test within its time bound");
 }
 
+/// Changes a submitted report as stored, behind the device's validation: what the platform
+/// then refuses tests parking.
+fn tamper(client: &Client, id: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    client
+        .store()
+        .write(|tx| {
+            let body: String = tx.query_row("SELECT body FROM report WHERE id = ?1", [id], |r| r.get(0))?;
+            let mut report: serde_json::Value = serde_json::from_str(&body)?;
+            change(&mut report);
+            tx.execute(
+                "UPDATE report SET body = ?2 WHERE id = ?1",
+                rusqlite::params![id, report.to_string()],
+            )?;
+            Ok(())
+        })
+        .expect("tamper");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_report_is_parked_and_the_ones_behind_it_arrive() {
     tokio::time::timeout(BOUND, async {
@@ -91,20 +109,7 @@ async fn a_rejected_report_is_parked_and_the_ones_behind_it_arrive() {
         let bad = ids[0].clone();
         // Break the stored report behind device validation's back: no photos (the subtype
         // needs one), which the platform's validation refuses.
-        client
-            .store()
-            .write(|tx| {
-                let body: String =
-                    tx.query_row("SELECT body FROM report WHERE id = ?1", [&bad], |r| r.get(0))?;
-                let mut value: serde_json::Value = serde_json::from_str(&body)?;
-                value["photos"] = serde_json::json!([]);
-                tx.execute(
-                    "UPDATE report SET body = ?2 WHERE id = ?1",
-                    rusqlite::params![bad, value.to_string()],
-                )?;
-                Ok(())
-            })
-            .expect("tamper");
+        tamper(&client, &bad, |report| report["photos"] = serde_json::json!([]));
         let engine = engine(&client, &platform.url());
         engine.enroll(CODE, "p").await.expect("enroll");
         let summary = engine.sync_now(BOUND).await.expect("sync");
@@ -402,13 +407,8 @@ async fn one_reporters_later_photos_upload_while_the_first_report_is_delivered()
             Some(true),
             "a later report's photo made progress while the first delivery was held"
         );
-        // Still committed in submit order (case numbers are a sequence in commit order).
-        let mut cases: Vec<(String, String)> = states(&client)
-            .into_iter()
-            .map(|(id, _, case)| (id, case.expect("case number")))
-            .collect();
-        cases.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
-        assert!(cases.windows(2).all(|w| w[0].1 < w[1].1), "{cases:?}");
+        let cases = cases_in_order(&client, &ids);
+        assert!(in_commit_order(&cases), "submit order kept: {cases:?}");
         assert_eq!(platform.photo_hashes(), device_photo_hashes(&client));
     })
     .await
@@ -508,20 +508,7 @@ async fn one_reporters_photo_less_reports_go_in_batches_in_submit_order() {
         // One photo-less report in the middle of the first run breaks the platform's rules
         // (no location) behind the device's back: parked, the ones after it still go.
         let bad = ids[10].clone();
-        client
-            .store()
-            .write(|tx| {
-                let body: String =
-                    tx.query_row("SELECT body FROM report WHERE id = ?1", [&bad], |r| r.get(0))?;
-                let mut value: serde_json::Value = serde_json::from_str(&body)?;
-                value["fix"] = serde_json::Value::Null;
-                tx.execute(
-                    "UPDATE report SET body = ?2 WHERE id = ?1",
-                    rusqlite::params![bad, value.to_string()],
-                )?;
-                Ok(())
-            })
-            .expect("tamper");
+        tamper(&client, &bad, |report| report["fix"] = serde_json::Value::Null);
         let engine = engine(&client, &platform.url());
         engine.enroll(CODE, "p").await.expect("enroll");
         let summary = engine.sync_now(BOUND).await.expect("sync");
