@@ -19,10 +19,15 @@ async fn killing_the_client_mid_sync_loses_nothing_and_doubles_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let platform = TestPlatform::start(dir.path()).await;
     let data = dir.path().join("device");
-    let reports = 40;
+    let reports = 60;
     let ids = {
         let client = Arc::new(Client::open(&data).expect("client"));
-        let ids = capture(&client, 0, reports, 3, &base_photos(3), 2);
+        // Photo reports around a run without photos (sent in batches), so kills land in photo
+        // uploads, single PUTs and batches.
+        let photos = base_photos(3);
+        let mut ids = capture(&client, 0, 20, 3, &photos, 2);
+        ids.extend(capture_plain(&client, 100, 20, 3));
+        ids.extend(capture(&client, 20, 20, 3, &photos, 2));
         engine(&client, &platform.url())
             .enroll(CODE, "kill test")
             .await
@@ -66,6 +71,10 @@ async fn killing_the_client_mid_sync_loses_nothing_and_doubles_nothing() {
     assert_eq!(stats["reports"], reports, "exactly once: {stats}");
     assert_eq!(stats["report_conflicts"], 0, "{stats}");
     assert_eq!(stats["partial_photos"], 0, "{stats}");
+    assert!(
+        stats["report_batches"].as_u64() > Some(0),
+        "batches were sent: {stats}"
+    );
     let client = Client::open(&data).expect("reopen");
     let queue = client.queue().expect("queue");
     assert_eq!(queue.len(), ids.len());
@@ -79,8 +88,9 @@ async fn killing_the_client_mid_sync_loses_nothing_and_doubles_nothing() {
         "photos byte-identical"
     );
     println!(
-        "sync_kill9: {kills} kills, {reports} reports delivered exactly once, {} duplicates refused, {:.1} s",
+        "sync_kill9: {kills} kills, {reports} reports delivered exactly once, {} duplicates refused, {} batches, {:.1} s",
         stats["duplicates_refused"],
+        stats["report_batches"],
         started.elapsed().as_secs_f64()
     );
 }
