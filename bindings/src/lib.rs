@@ -11,8 +11,9 @@ use gridpatrol_core::capture::{
     CapturePolicy, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter, SubmitOutcome, SubmittedReport,
     ValidationReport, WarningResponse,
 };
-use gridpatrol_core::client::{Client, GridRef};
+use gridpatrol_core::client::{Client, GridRef, PhotoRetention};
 use gridpatrol_core::location::LocationFix;
+use gridpatrol_core::media::PhotoPruneSummary;
 use gridpatrol_core::sync::{
     NetworkPolicy, NetworkState, QueueHealth, SyncConfig, SyncEngine, SyncListener, SyncSummary, SyncTask,
 };
@@ -182,6 +183,12 @@ impl GridPatrol {
     /// The stored photo's path, for the app to display it.
     pub fn photo_path(&self, sha256: String) -> Result<String> {
         Ok(self.inner.photo_path(&sha256)?)
+    }
+
+    /// Frees disk: unreferenced photo files, and full-size photos of reports delivered more
+    /// than `retention.delivered_photo_days` ago (thumbnails stay).
+    pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
+        Ok(self.inner.prune_photos(retention)?)
     }
 
     pub fn set_attribute(&self, draft_id: String, code: String, value: String) -> Result<Draft> {

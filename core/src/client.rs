@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::OptionalExtension;
 
@@ -16,7 +16,7 @@ use crate::capture::{
 };
 use crate::grid::GridIndex;
 use crate::location::LocationFix;
-use crate::media::{PhotoConfig, PhotoStore};
+use crate::media::{PhotoConfig, PhotoPruneSummary, PhotoStore};
 use crate::store::Store;
 use crate::taxonomy::{Category, EventList, EventListInfo, MAX_PHOTOS, Problem, Role, SearchHit, Subtype};
 use crate::{Error, Result};
@@ -24,6 +24,17 @@ use crate::{Error, Result};
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
 const GRID_PACKAGE_FILE: &str = "grids.geojson";
+
+/// How long a photo file nothing refers to may be in the middle of being added.
+const PRUNE_GRACE: Duration = Duration::from_secs(3600);
+
+/// How long full-size photos are kept after their report is delivered (see
+/// [`Client::prune_photos`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PhotoRetention {
+    pub delivered_photo_days: u32,
+}
 
 pub struct Client {
     data_dir: PathBuf,
@@ -357,6 +368,28 @@ impl Client {
             Ok(())
         })?;
         Ok(photo)
+    }
+
+    /// Frees disk on the phone: removes the photo files no report or draft refers to any more
+    /// (discarded drafts, removed photos) and the full-size photos of reports delivered more
+    /// than `retention.delivered_photo_days` days ago, whose thumbnails stay for the history
+    /// screen. Drafts, pending and parked reports keep every file. A file written within the
+    /// last hour is left alone (a photo being added is not referenced yet). It reads every
+    /// report row: call it now and then, e.g. after a sync, not on a hot path.
+    pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
+        let delivered_since = now_ms() - i64::from(retention.delivered_photo_days) * 86_400_000;
+        let (photos, thumbs) = self
+            .store
+            .read(|conn| capture::photo_references(conn, delivered_since))?;
+        let untouched_since = SystemTime::now() - PRUNE_GRACE;
+        let summary = self.photos.prune(&photos, &thumbs, untouched_since)?;
+        tracing::info!(
+            photos = summary.photos_removed,
+            thumbs = summary.thumbs_removed,
+            bytes = summary.bytes_freed,
+            "photos pruned"
+        );
+        Ok(summary)
     }
 
     /// Where a stored photo is, for the app to display it.

@@ -65,6 +65,10 @@ val captureTests = listOf(
             assertEquals(reportId, entry.reportId)
             assertEquals(OutboxState.PENDING, entry.state)
             assertTrue(gp.drafts().isEmpty())
+            // A pending report keeps its photo whatever the retention.
+            val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0u))
+            assertEquals(PhotoPruneSummary(photosRemoved = 0u, thumbsRemoved = 0u, bytesFreed = 0uL), pruned)
+            assertTrue(java.io.File(gp.photoPath(report.photos.single().sha256)).isFile)
         }
     },
     test("a validation failure reads in Chinese and English, and blocks submit") {

@@ -6,6 +6,8 @@
 //! a pending report in one UPDATE: the body becomes the `SubmittedReport` that is uploaded and
 //! the searchable columns are filled. The pending rows are the outbox.
 
+use std::collections::HashSet;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Draft, EarlierReport, OutboxEntry, OutboxState, SubmittedReport};
@@ -181,4 +183,41 @@ pub(crate) fn list_outbox(conn: &Connection) -> Result<Vec<OutboxEntry>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The photos the report rows refer to: `(keep_photo, keep_thumb)`. Every row keeps its
+/// thumbnails; a delivered report keeps its full photos only when delivered at or after
+/// `full_photos_delivered_since_ms` (drafts, pending and parked reports always keep them: they
+/// may still be sent).
+pub(crate) fn photo_references(
+    conn: &Connection,
+    full_photos_delivered_since_ms: i64,
+) -> Result<(HashSet<String>, HashSet<String>)> {
+    /// The part of a Draft or SubmittedReport body that names photos.
+    #[derive(serde::Deserialize)]
+    struct PhotoIds {
+        photos: Vec<PhotoId>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PhotoId {
+        sha256: String,
+    }
+    let mut stmt = conn.prepare("SELECT state, delivered_at, body FROM report")?;
+    let mut rows = stmt.query([])?;
+    let (mut photos, mut thumbs) = (HashSet::new(), HashSet::new());
+    while let Some(row) = rows.next()? {
+        let state: String = row.get(0)?;
+        let delivered_at: Option<i64> = row.get(1)?;
+        let body: String = row.get(2)?;
+        let ids: PhotoIds = serde_json::from_str(&body)?;
+        let keep_full =
+            state != "delivered" || delivered_at.is_none_or(|t| t >= full_photos_delivered_since_ms);
+        for photo in ids.photos {
+            if keep_full {
+                photos.insert(photo.sha256.clone());
+            }
+            thumbs.insert(photo.sha256);
+        }
+    }
+    Ok((photos, thumbs))
 }

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 pub use error::MediaError;
 pub use metadata::{ExifDateTime, GpsPosition, PhotoExif};
 pub use sniff::ImageFormat;
-pub use store::PhotoStore;
+pub use store::{PhotoPruneSummary, PhotoStore};
 
 /// Limits and output sizes of the photo pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]

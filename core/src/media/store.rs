@@ -1,16 +1,27 @@
 //! Content-addressed photo storage: `photos/ab/<sha256>.jpg` and `thumbs/ab/<sha256>.jpg`
 //! (the thumbnail filed under its photo's id), each written atomically.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use super::{MediaError, PhotoConfig, ProcessedPhoto, process};
 
 const PHOTOS: &str = "photos";
 const THUMBS: &str = "thumbs";
 const TEMP_SUFFIX: &str = ".tmp";
+
+/// What [`PhotoStore::prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PhotoPruneSummary {
+    pub photos_removed: u32,
+    pub thumbs_removed: u32,
+    pub bytes_freed: u64,
+}
 
 /// Photo files in a data directory, addressed by the SHA-256 of the stored JPEG.
 #[derive(Debug, Clone)]
@@ -95,6 +106,57 @@ impl PhotoStore {
         Ok(removed)
     }
 
+    /// Deletes the photos not in `keep_photos` and the thumbnails not in `keep_thumbs` that
+    /// were last written before `untouched_since` (a photo being added now is not referenced
+    /// yet). Temp files are left to [`sweep_temp_files`](Self::sweep_temp_files).
+    pub fn prune(
+        &self,
+        keep_photos: &HashSet<String>,
+        keep_thumbs: &HashSet<String>,
+        untouched_since: SystemTime,
+    ) -> Result<PhotoPruneSummary, MediaError> {
+        let mut summary = PhotoPruneSummary::default();
+        for (kind, keep) in [(PHOTOS, keep_photos), (THUMBS, keep_thumbs)] {
+            for shard in fs::read_dir(self.root.join(kind))? {
+                let shard = shard?.path();
+                if !shard.is_dir() {
+                    continue;
+                }
+                let mut removed_here = false;
+                for entry in fs::read_dir(&shard)? {
+                    let entry = entry?;
+                    let name = entry.file_name();
+                    let Some(sha256) = name.to_str().and_then(|n| n.strip_suffix(".jpg")) else {
+                        continue;
+                    };
+                    if check_id(sha256).is_err() || keep.contains(sha256) {
+                        continue;
+                    }
+                    let meta = entry.metadata()?;
+                    if meta.modified()? >= untouched_since {
+                        continue;
+                    }
+                    match fs::remove_file(entry.path()) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    removed_here = true;
+                    summary.bytes_freed += meta.len();
+                    if kind == PHOTOS {
+                        summary.photos_removed += 1;
+                    } else {
+                        summary.thumbs_removed += 1;
+                    }
+                }
+                if removed_here {
+                    sync_dir(&shard)?;
+                }
+            }
+        }
+        Ok(summary)
+    }
+
     /// Deletes temp files left by a process killed mid-write. Call it at start-up, before
     /// any [`add`](Self::add) runs on this directory; returns how many were removed.
     pub fn sweep_temp_files(&self) -> Result<usize, MediaError> {
@@ -163,6 +225,11 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
         && existing.is_file()
         && existing.len() == bytes.len() as u64
     {
+        // Fresh again: a prune's grace period must cover a file being referenced anew.
+        OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_modified(SystemTime::now())?;
         return Ok(());
     }
     let dir = path.parent().expect("store paths always have a shard directory");
