@@ -15,6 +15,8 @@ import uniffi.gridpatrol_core.LocationFix
 import uniffi.gridpatrol_core.LocationProvider
 import uniffi.gridpatrol_core.OutboxState
 import uniffi.gridpatrol_core.PhotoKind
+import uniffi.gridpatrol_core.PhotoPruneSummary
+import uniffi.gridpatrol_core.PhotoRetention
 import uniffi.gridpatrol_core.Reporter
 import uniffi.gridpatrol_core.Role
 import uniffi.gridpatrol_core.SubmitOutcome
