@@ -38,11 +38,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gridpatrol_core::Client;
-use gridpatrol_core::capture::{PhotoKind, SubmitOutcome};
+use gridpatrol_core::capture::PhotoKind;
 use gridpatrol_core::sync::{SyncConfig, SyncEngine};
 use gridpatrol_platform::{Config, Platform, ShutdownHandle};
 use gridpatrol_tests::{
-    ack_duplicates, fill_valid_draft, fill_valid_plain_draft, inspector, textured_jpeg, vary_jpeg,
+    fill_valid_draft, fill_valid_plain_draft, inspector, submit_valid, textured_jpeg, vary_jpeg,
 };
 
 const CODE: &str = "ENROLL-BENCH";
@@ -247,10 +247,7 @@ fn submit_template(client: &Client, photo: Option<&[u8]>) -> String {
         Some(photo) => fill_valid_draft(client, &draft.id, photo, (31.30, 120.59)),
         None => fill_valid_plain_draft(client, &draft.id, (31.31, 120.60)),
     }
-    match client.submit(&draft.id, ack_duplicates()).expect("submit") {
-        SubmitOutcome::Submitted { report_id } => report_id,
-        SubmitOutcome::Rejected { report } => panic!("template rejected: {report:?}"),
-    }
+    submit_valid(client, &draft.id)
 }
 
 /// A device with `n` pending reports (see the module doc), closed; with a photo of exactly

@@ -5,7 +5,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use gridpatrol_core::Client;
-use gridpatrol_core::capture::{PhotoKind, Reporter, WarningResponse};
+use gridpatrol_core::capture::{PhotoKind, Reporter, SubmitOutcome, WarningResponse};
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::taxonomy::Role;
 
@@ -190,6 +190,15 @@ pub fn fill_valid_plain_draft(client: &Client, id: &str, at: (f64, f64)) {
     client
         .set_description(id, "两名工人反映工资拖欠")
         .expect("description");
+}
+
+/// Submits a filled draft, acknowledging the possible-duplicate warning; the report id.
+/// Panics if validation rejects it: fixtures fill only valid drafts.
+pub fn submit_valid(client: &Client, draft_id: &str) -> String {
+    match client.submit(draft_id, ack_duplicates()).expect("submit") {
+        SubmitOutcome::Submitted { report_id } => report_id,
+        SubmitOutcome::Rejected { report } => panic!("a valid fixture was rejected: {report:?}"),
+    }
 }
 
 /// Acknowledges the possible-duplicate warning (reports in tests are often close together).

@@ -554,6 +554,17 @@ impl Run {
     }
 }
 
+/// A report's photo ids, each once (a report may list the same photo twice).
+fn distinct_photos(report: &SubmittedReport) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    report
+        .photos
+        .iter()
+        .map(|p| p.sha256.as_str())
+        .filter(|sha256| seen.insert(*sha256))
+        .collect()
+}
+
 /// How a report left the outbox.
 enum Settled {
     Delivered { case_number: String },
@@ -919,11 +930,8 @@ impl Inner {
                 });
             }
         };
-        let mut seen = HashSet::new();
-        for photo in &report.photos {
-            if seen.insert(photo.sha256.as_str()) {
-                self.ensure_photo(run, &row.id, &photo.sha256, retried).await?;
-            }
+        for sha256 in distinct_photos(&report) {
+            self.ensure_photo(run, &row.id, sha256, retried).await?;
         }
         if !followers.is_empty()
             && !self.batch_unsupported.load(Ordering::Relaxed)
@@ -1073,16 +1081,14 @@ impl Inner {
         let Ok(report) = serde_json::from_str::<SubmittedReport>(&row.body) else {
             return Ok(());
         };
-        let mut seen = HashSet::new();
-        for photo in &report.photos {
-            if seen.insert(photo.sha256.as_str()) && !self.is_confirmed(&photo.sha256) {
+        for sha256 in distinct_photos(&report) {
+            if !self.is_confirmed(sha256) {
                 let _permit = run
                     .permits
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                self.ensure_photo(&run, &row.id, &photo.sha256, row.attempts > 0)
-                    .await?;
+                self.ensure_photo(&run, &row.id, sha256, row.attempts > 0).await?;
             }
         }
         Ok(())

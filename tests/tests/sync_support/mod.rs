@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gridpatrol_core::Client;
-use gridpatrol_core::capture::SubmitOutcome;
 use gridpatrol_core::sync::{SyncConfig, SyncEngine};
 use gridpatrol_platform::{Config, Platform, ShutdownHandle};
 use gridpatrol_tests::{
-    ack_duplicates, fill_valid_draft, fill_valid_plain_draft, inspector, place, textured_grey_jpeg, vary_jpeg,
+    fill_valid_draft, fill_valid_plain_draft, inspector, place, submit_valid, textured_grey_jpeg, vary_jpeg,
 };
 
 pub const CODE: &str = "ENROLL-TEST";
@@ -137,28 +136,22 @@ pub fn capture(
             shared[(i % shared.len() as u64) as usize].clone()
         };
         fill_valid_draft(client, &draft.id, &photo, place(i));
-        match client.submit(&draft.id, ack_duplicates()).expect("submit") {
-            SubmitOutcome::Submitted { report_id } => ids.push(report_id),
-            SubmitOutcome::Rejected { report } => panic!("rejected: {report:?}"),
-        }
+        ids.push(submit_valid(client, &draft.id));
     }
     ids
 }
 
 /// Captures and submits `n` valid reports without photos, spread over `reporters` reporters.
 pub fn capture_plain(client: &Client, first: u64, n: u64, reporters: u64) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in first..first + n {
-        let draft = client
-            .create_draft(inspector(&format!("w{}", i % reporters)), None)
-            .expect("draft");
-        fill_valid_plain_draft(client, &draft.id, place(i));
-        match client.submit(&draft.id, ack_duplicates()).expect("submit") {
-            SubmitOutcome::Submitted { report_id } => ids.push(report_id),
-            SubmitOutcome::Rejected { report } => panic!("rejected: {report:?}"),
-        }
-    }
-    ids
+    (first..first + n)
+        .map(|i| {
+            let draft = client
+                .create_draft(inspector(&format!("w{}", i % reporters)), None)
+                .expect("draft");
+            fill_valid_plain_draft(client, &draft.id, place(i));
+            submit_valid(client, &draft.id)
+        })
+        .collect()
 }
 
 /// The sha256 of every photo the device's submitted reports refer to.
