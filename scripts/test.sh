@@ -9,6 +9,9 @@ set -uo pipefail
 GP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$GP_ROOT"
 export CARGO_TERM_COLOR=never
+# A CI clone builds once and is thrown away: incremental caches would only take disk space,
+# which is shared on these machines and has run out mid-build before.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 source scripts/tools.sh
 
 passed=0
