@@ -226,7 +226,7 @@ impl Client {
         }
         let now = now_ms();
         let draft = Draft {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: crate::ids::new_report_id(),
             reporter,
             subtype: None,
             problem: None,

@@ -14,6 +14,7 @@ pub mod capture;
 pub mod client;
 pub mod error;
 pub mod grid;
+pub mod ids;
 pub mod location;
 pub mod media;
 pub mod store;

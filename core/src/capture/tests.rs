@@ -131,6 +131,7 @@ fn report_ids_are_uuid_v7_and_never_repeat() {
     let mut seen = std::collections::HashSet::new();
     for _ in 0..50 {
         let id = client.create_draft(inspector(&[]), None).expect("create").id;
+        assert!(crate::ids::is_report_id(&id), "{id}");
         let uuid = uuid::Uuid::parse_str(&id).expect("uuid");
         assert_eq!(uuid.get_version_num(), 7);
         assert!(seen.insert(id));

@@ -192,11 +192,7 @@ impl PhotoStore {
 }
 
 fn check_id(sha256: &str) -> Result<(), MediaError> {
-    let ok = sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if ok {
+    if crate::ids::is_photo_id(sha256) {
         Ok(())
     } else {
         Err(MediaError::InvalidPhotoId)
