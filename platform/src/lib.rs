@@ -43,7 +43,7 @@ use gridpatrol_core::capture::CapturePolicy;
 
 pub use fault::{FaultConfig, FaultKind};
 pub use gridpatrol_core::taxonomy::EventList;
-pub use server::ShutdownHandle;
+pub use server::{ConnectionLimits, ShutdownHandle};
 
 use problem::{ApiError, ApiResult};
 
@@ -90,6 +90,8 @@ pub struct Config {
     /// Case numbers are `{prefix}-{YYYYMMDD}-{NNNNNN}` (China date of receipt).
     pub case_prefix: String,
     pub limits: Limits,
+    /// Timeouts and the connection cap of the HTTP server.
+    pub connections: ConnectionLimits,
     /// How long an access token is good for; the refresh token does not expire.
     pub access_token_ttl_s: u64,
     /// The non-per-subtype limits of validation (as on the device).
@@ -107,6 +109,7 @@ impl Config {
             admin_token: admin_token.into(),
             case_prefix: "WZ".into(),
             limits: Limits::default(),
+            connections: ConnectionLimits::default(),
             access_token_ttl_s: 24 * 3600,
             policy: CapturePolicy::default(),
             grid_package: None,
@@ -212,7 +215,7 @@ impl Platform {
 
     /// Serves on `addr` (port 0: any free port) until the handle is dropped or stopped.
     pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<(SocketAddr, ShutdownHandle)> {
-        server::spawn(self.router(), addr).await
+        server::spawn(self.router(), addr, self.inner.config.connections).await
     }
 
     /// Turns the fault mode on (or off with `None`) from now on; the request count restarts at 0,
@@ -271,22 +274,52 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("blocking task: {e}")))?
 }
 
-/// Reads a whole body up to `limit` bytes; more is 413 `payload_too_large`.
+/// Reads a whole body up to `limit` bytes; more is 413 `payload_too_large`, at once when the
+/// `Content-Length` announces more. A body the server loop's `body_read_timeout` cut off is 408
+/// `body_timeout`.
 pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> ApiResult<axum::body::Bytes> {
+    use axum::body::HttpBody as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ApiError::too_large("payload_too_large", limit));
+    }
     axum::body::to_bytes(body, limit).await.map_err(|error| {
-        let too_large = std::error::Error::source(&error)
-            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if too_large {
+        if caused_by::<http_body_util::LengthLimitError>(&error) {
             ApiError::too_large("payload_too_large", limit)
+        } else if caused_by::<server::BodyTimeout>(&error) {
+            ApiError::new(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "Request timeout",
+                "The request body did not arrive in time",
+            )
         } else {
             ApiError::bad_request("body_unreadable", "The request body could not be read")
         }
     })
 }
 
-/// Parses a JSON body; malformed JSON is 400 `malformed_json`.
+/// Whether `E` is somewhere in `error`'s chain of sources.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<E>() {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// A body as text: JSON is UTF-8, anything else is 400 `invalid_utf8` (also inside strings a
+/// parser would skip, such as an unknown field's value).
+pub(crate) fn utf8_body(bytes: &[u8]) -> ApiResult<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid_utf8", "The body is not valid UTF-8"))
+}
+
+/// Parses a JSON body; not UTF-8 is 400 `invalid_utf8`, malformed JSON is 400 `malformed_json`.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_str(utf8_body(bytes)?).map_err(|e| {
         ApiError::bad_request(
             "malformed_json",
             format!("The body is not the expected JSON: {e}"),

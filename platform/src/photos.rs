@@ -57,13 +57,6 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// 64 lower-case hex digits.
-pub(crate) fn is_sha256(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 /// What the platform holds of a photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
@@ -147,8 +140,9 @@ fn mark_complete(inner: &Inner, sha: &str) -> ApiResult<()> {
     })
 }
 
-fn checked_id(sha: &str) -> ApiResult<()> {
-    if is_sha256(sha) {
+/// The one photo-id rule, shared with the device (`gridpatrol_core::ids`).
+pub(crate) fn checked_id(sha: &str) -> ApiResult<()> {
+    if gridpatrol_core::ids::is_photo_id(sha) {
         Ok(())
     } else {
         Err(ApiError::bad_request(

@@ -18,10 +18,10 @@ use crate::auth::Device;
 use crate::db::bump;
 use crate::problem::{ApiError, ApiResult};
 use crate::reports::{self, Accepted, ReportStatus};
-use crate::{Inner, blocking, read_body};
+use crate::{Inner, blocking, read_body, utf8_body};
 
-/// The request body. Items stay raw JSON text: each is stored exactly as sent, and an item that
-/// is not a report is refused alone instead of failing the whole batch.
+/// The request body. Items stay raw JSON text, so an item that is not a report is refused alone
+/// instead of failing the whole batch.
 #[derive(Deserialize)]
 struct BatchRequest<'a> {
     #[serde(borrow)]
@@ -65,7 +65,7 @@ pub(crate) async fn upload(
 }
 
 fn receive_batch(state: &Inner, device: &str, bytes: &[u8]) -> ApiResult<BatchResults> {
-    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|e| {
+    let request: BatchRequest<'_> = serde_json::from_str(utf8_body(bytes)?).map_err(|e| {
         ApiError::bad_request("malformed_batch", format!("The body is not a report batch: {e}"))
     })?;
     if request.reports.is_empty() {
@@ -119,22 +119,25 @@ fn receive_item(state: &Inner, device: &str, item: &RawValue) -> (Option<String>
     }
     match reports::parse_report(text.as_bytes()) {
         Ok(report) => {
-            let report_id = report.id.clone();
-            let outcome = reports::receive(state, device, report, text.to_owned());
-            (Some(report_id), outcome)
+            let report_id = Some(report.id.clone()).filter(|id| gridpatrol_core::ids::is_report_id(id));
+            let outcome = reports::receive(state, device, report);
+            (report_id, outcome)
         }
         Err(refused) => (readable_id(text), Err(refused)),
     }
 }
 
-/// The `id` of an item that is not a report, when it has a string one, so the device can tell
-/// which of its reports was refused.
+/// The `id` of an item that is not a report, when it has one a device would make, so the
+/// device can tell which of its reports was refused (other ids are not echoed back).
 fn readable_id(text: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct IdOnly {
         id: String,
     }
-    serde_json::from_str::<IdOnly>(text).ok().map(|item| item.id)
+    serde_json::from_str::<IdOnly>(text)
+        .ok()
+        .map(|item| item.id)
+        .filter(|id| gridpatrol_core::ids::is_report_id(id))
 }
 
 fn item_result(index: usize, report_id: Option<String>, outcome: ApiResult<Accepted>) -> BatchItemResult {
@@ -199,11 +202,14 @@ mod tests {
     }
 
     #[test]
-    fn an_item_without_a_string_id_has_no_readable_id() {
+    fn an_item_without_a_report_id_has_no_readable_id() {
+        let id = "0195a000-0000-7000-8000-000000000001";
         assert_eq!(
-            readable_id(r#"{"id": "r-1", "photos": 3}"#).as_deref(),
-            Some("r-1")
+            readable_id(&format!(r#"{{"id": "{id}", "photos": 3}}"#)).as_deref(),
+            Some(id)
         );
+        assert_eq!(readable_id(r#"{"id": "r-1", "photos": 3}"#), None);
+        assert_eq!(readable_id(r#"{"id": "nul\u0000id"}"#), None);
         assert_eq!(readable_id(r#"{"id": 7}"#), None);
         assert_eq!(readable_id(r#"{"subtype": "03-001"}"#), None);
         assert_eq!(readable_id("[1, 2]"), None);

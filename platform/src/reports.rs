@@ -6,8 +6,11 @@
 //! is complete, and stores the report once: the same id with the same content (compared by the
 //! SHA-256 of its key-sorted canonical JSON) gets the same answer again, different content gets
 //! 409. It also answers a device's status queries about its own reports. `receive` is that
-//! upload after the body is parsed, shared with the batch upload of [`crate::report_batch`]. It
-//! does not change a report's status: `admin` does, through [`set_status`].
+//! upload after the body is parsed, shared with the batch upload of [`crate::report_batch`].
+//! Ids are the device's (`gridpatrol_core::ids`): any other report or photo id is refused
+//! before anything is looked up or stored. A body is stored as the typed report re-serialized:
+//! fields this platform does not know are dropped, never stored. It does not change a report's
+//! status: `admin` does, through [`set_status`].
 
 use std::collections::BTreeSet;
 
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Device;
 use crate::db::bump;
 use crate::problem::{ApiError, ApiResult};
-use crate::{Inner, blocking, now_ms, photos, read_body};
+use crate::{Inner, blocking, now_ms, photos, read_body, utf8_body};
 
 /// Where a report is on the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +151,7 @@ pub(crate) async fn upload(
     Path(report_id): Path<String>,
     body: Body,
 ) -> ApiResult<(StatusCode, axum::Json<ReportStatus>)> {
+    checked_report_id(&report_id)?;
     let bytes = read_body(body, state.config.limits.report_bytes).await?;
     let report = parse_report(&bytes)?;
     if report.id != report_id {
@@ -156,14 +160,26 @@ pub(crate) async fn upload(
             "The report's id differs from the id in the URL",
         ));
     }
-    let body_text = String::from_utf8(bytes.to_vec()).expect("parsed JSON is UTF-8");
-    let accepted = blocking(move || receive(&state, &device.id, report, body_text)).await?;
+    let accepted = blocking(move || receive(&state, &device.id, report)).await?;
     Ok((accepted.status, axum::Json(accepted.receipt)))
 }
 
-/// A report as uploaded; anything else is 400 `malformed_report`.
+/// 400 `bad_report_id` unless `id` is a report id as devices make them.
+pub(crate) fn checked_report_id(id: &str) -> ApiResult<()> {
+    if gridpatrol_core::ids::is_report_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "bad_report_id",
+            "A report id is a UUID version 7 in lower-case hyphenated form",
+        ))
+    }
+}
+
+/// A report as uploaded: not UTF-8 is 400 `invalid_utf8`, anything else that is not a report
+/// is 400 `malformed_report`. Unknown fields are ignored.
 pub(crate) fn parse_report(bytes: &[u8]) -> ApiResult<SubmittedReport> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_str(utf8_body(bytes)?).map_err(|e| {
         ApiError::bad_request(
             "malformed_report",
             format!("The body is not a SubmittedReport: {e}"),
@@ -171,16 +187,16 @@ pub(crate) fn parse_report(bytes: &[u8]) -> ApiResult<SubmittedReport> {
     })
 }
 
-/// A parsed report's upload by `device`: the same id again, validation, photo checks, storing.
-/// `body` is stored as the report's JSON text, exactly as received. Every write commits before
-/// this returns (a refusal's counter too), so a caller uploading several reports keeps what one
-/// committed whatever happens to the next.
-pub(crate) fn receive(
-    state: &Inner,
-    device: &str,
-    report: SubmittedReport,
-    body: String,
-) -> ApiResult<Accepted> {
+/// A parsed report's upload by `device`: its ids, the same id again, validation, photo checks,
+/// storing. The typed report is stored as its JSON (what the platform does not know of it is
+/// gone). Every write commits before this returns (a refusal's counter too), so a caller
+/// uploading several reports keeps what one committed whatever happens to the next.
+pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> ApiResult<Accepted> {
+    checked_report_id(&report.id)?;
+    for photo in &report.photos {
+        photos::checked_id(&photo.sha256)?;
+    }
+    let body = serde_json::to_string(&report).expect("a report always serializes");
     let canonical = canonical_sha256(&report);
     // The fast path: the report is already stored (a retry).
     if state.db.read(|c| stored(c, &report.id))?.is_some() {
@@ -340,6 +356,7 @@ pub(crate) async fn status(
     State(state): State<crate::State>,
     Path(report_id): Path<String>,
 ) -> ApiResult<axum::Json<ReportStatus>> {
+    checked_report_id(&report_id)?;
     let found = blocking(move || state.db.read(|c| stored(c, &report_id))).await?;
     match found {
         Some(s) if s.device_id == device.id => Ok(axum::Json(s.status)),

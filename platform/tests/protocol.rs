@@ -422,7 +422,7 @@ async fn reports_failing_validation_get_the_findings() {
 
     let malformed = served
         .http
-        .put(served.url("/v1/reports/x"))
+        .put(served.url("/v1/reports/0195a000-0000-7000-8000-0000000000b9"))
         .bearer_auth(&device.token)
         .body("{not json")
         .send()
@@ -431,7 +431,7 @@ async fn reports_failing_validation_get_the_findings() {
     problem(malformed, StatusCode::BAD_REQUEST, "malformed_report").await;
     let mismatch = served
         .http
-        .put(served.url("/v1/reports/another-id"))
+        .put(served.url("/v1/reports/0195a000-0000-7000-8000-0000000000ba"))
         .bearer_auth(&device.token)
         .json(&bare)
         .send()
