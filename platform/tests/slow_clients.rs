@@ -168,3 +168,29 @@ async fn the_connection_cap_holds_extra_connections_back() {
     assert!(waited < Duration::from_secs(5), "served after {waited:?}");
     drop(quiet);
 }
+
+#[tokio::test]
+async fn a_connection_on_which_nothing_moves_is_closed_after_the_idle_timeout() {
+    let mut config = short_limits(16);
+    config.connections.header_read_timeout = Duration::from_secs(30);
+    config.connections.idle_timeout = Duration::from_secs(1);
+    let served = start(config).await;
+    let addr = served.addr;
+    let started = Instant::now();
+    let silent = connect(&served, b"").await;
+    // Half a head, then nothing: hyper's header timer (30 s here) would wait much longer.
+    let half = connect(
+        &served,
+        format!("GET /v1/health HTTP/1.1\r\nhost: {addr}\r\n").as_bytes(),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    for stream in [silent, half] {
+        assert_eq!(until_closed(stream, deadline).await.as_deref(), Some(""));
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
