@@ -1,6 +1,7 @@
 //! Every answer that is not a success is application/problem+json with a stable code: axum's
-//! own answers (unknown route, wrong method, path and query rejections) included, and the
-//! `Authorization` scheme is matched case-insensitively.
+//! own answers (unknown route, wrong method, path and query rejections) included; the
+//! `Authorization` scheme is matched case-insensitively; extreme numbers in a report are
+//! findings, not a server error (found by scripts/api-fuzz.sh).
 
 mod common;
 
@@ -172,5 +173,46 @@ async fn bearer_scheme_is_case_insensitive() {
             .await
             .expect("send");
         problem(response, StatusCode::UNAUTHORIZED, "token_missing").await;
+    }
+}
+
+/// A change to a valid report.
+type Edit = fn(&mut gridpatrol_core::capture::SubmittedReport);
+
+#[tokio::test]
+async fn extreme_times_in_a_report_are_findings_not_a_server_error() {
+    let served = start(config()).await;
+    let device = enroll(&served).await;
+    let photo = photo_bytes(1, 2048);
+    // Each is a schema-valid i64 far from any real clock: the differences validation takes
+    // between them overflowed (a panic, 500) before.
+    let cases: [(&str, Edit); 3] = [
+        ("captured at i64::MIN", |r| r.captured_at_ms = i64::MIN),
+        ("fix at i64::MIN, EXIF at i64::MAX", |r| {
+            r.fix.as_mut().expect("fix").fix_time_ms = i64::MIN;
+            r.photos[0].exif_taken_at_ms = Some(i64::MAX);
+        }),
+        ("EXIF at i64::MIN", |r| {
+            r.photos[0].exif_taken_at_ms = Some(i64::MIN)
+        }),
+    ];
+    for (n, (what, edit)) in cases.into_iter().enumerate() {
+        let id = format!("0190f0e0-0000-7000-8000-00000000000{n}");
+        let mut report = report(&id, &photo);
+        edit(&mut report);
+        let response = served
+            .http
+            .put(served.url(&format!("/v1/reports/{id}")))
+            .bearer_auth(&device.token)
+            .json(&report)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
     }
 }
