@@ -1,7 +1,7 @@
 //! Every answer that is not a success is application/problem+json with a stable code: axum's
 //! own answers (unknown route, wrong method, path and query rejections) included; the
-//! `Authorization` scheme is matched case-insensitively; extreme numbers in a report are
-//! findings, not a server error (found by scripts/api-fuzz.sh).
+//! `Authorization` scheme is matched case-insensitively; extreme numbers in a report are read
+//! and judged, not a parse error or a server error (both found by scripts/api-fuzz.sh).
 
 mod common;
 
@@ -215,4 +215,29 @@ async fn extreme_times_in_a_report_are_findings_not_a_server_error() {
             response.text().await.unwrap_or_default()
         );
     }
+}
+
+#[tokio::test]
+async fn a_number_written_as_a_long_integer_is_read() {
+    let served = start(config()).await;
+    let device = enroll(&served).await;
+    let photo = photo_bytes(2, 2048);
+    let id = "0190f0e0-0000-7000-8000-0000000000aa";
+    let text = serde_json::to_string(&report(id, &photo)).expect("report json");
+    // f64::MAX written out as an integer: valid JSON and a valid double, which serde_json's
+    // fast float parser rounded past f64::MAX ("number out of range", 400).
+    let max = format!("{:.0}", f64::MAX);
+    let text = text.replacen("\"exif_lon\":null", &format!("\"exif_lon\":{max}"), 1);
+    assert!(text.contains(&max));
+    let response = served
+        .http
+        .put(served.url(&format!("/v1/reports/{id}")))
+        .bearer_auth(&device.token)
+        .header("content-type", "application/json")
+        .body(text)
+        .send()
+        .await
+        .expect("send");
+    // Read, then judged: the photo was never uploaded.
+    problem(response, StatusCode::UNPROCESSABLE_ENTITY, "photos_incomplete").await;
 }
