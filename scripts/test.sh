@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: everything CI runs, in the order a developer wants to see failures.
-# Installs what it needs when missing (JNA and a JDK via apt, kotlinc via npm; see tools.sh),
-# then runs: cargo fmt --check, clippy -D warnings, cargo test --workspace, the Kotlin tests on
-# the JVM (which also generate the Swift bindings), and the library size check.
+# Installs what it needs when missing (JNA and a JDK via apt, kotlinc via npm, schemathesis via
+# pip; see tools.sh), then runs: cargo fmt --check, clippy -D warnings, cargo test --workspace,
+# the API fuzzer against a live platform (api-fuzz.sh), the Kotlin tests on the JVM (which also
+# generate the Swift bindings), and the library size check.
 # Ends with one line "N passed, N failed" (tests, plus one per check) and exits non-zero on
 # any failure.
 set -uo pipefail
@@ -57,6 +58,7 @@ ensure_kotlin_tools
 check fmt cargo fmt --all -- --check
 check clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 counted cargo-test '^test result:' cargo test --workspace --no-fail-fast
+check api-fuzz scripts/api-fuzz.sh
 counted kotlin '^kotlin: [0-9]+ passed, [0-9]+ failed' scripts/kotlin-tests.sh
 check size scripts/size-check.sh
 check size-budget-enforced over_budget_fails

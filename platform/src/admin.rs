@@ -6,14 +6,14 @@
 //! `packages`. What `/v1/admin/stats` counts is documented on [`Stats`].
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
 use crate::db::counter;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult, Path};
 use crate::reports::{ReportState, ReportStatus};
 use crate::{blocking, parse_json, read_body};
 

@@ -149,14 +149,14 @@ pub(crate) fn revoked_error() -> ApiError {
     )
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme is case-insensitive (RFC 9110
+/// section 11.1: `Bearer`, `bearer` and `BEARER` are one scheme); another scheme, or none, is
+/// no token.
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Compares secrets without an early exit on the first differing byte.

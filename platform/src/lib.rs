@@ -210,6 +210,8 @@ impl Platform {
             .route("/v1/admin/event-lists", post(admin::publish_event_list))
             .merge(device)
             .fallback(not_found)
+            // Last: whatever axum answers by itself (405 and the like) is a problem too.
+            .layer(axum::middleware::map_response(problem::ensure_problem))
             .with_state(self.inner.clone())
     }
 

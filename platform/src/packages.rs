@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridpatrol_core::grid::GridIndex;
@@ -18,7 +18,7 @@ use rusqlite::OptionalExtension as _;
 
 use crate::auth::Device;
 use crate::db::Db;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult, Path};
 use crate::{now_ms, sha256_hex};
 
 struct Entry {

@@ -12,13 +12,13 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension as _;
 
 use crate::auth::Device;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult, Path as UrlPath};
 use crate::{Inner, blocking, now_ms, read_body};
 
 pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use gridpatrol_core::capture::{SubmittedReport, validate_submitted};
 use rusqlite::{Connection, OptionalExtension as _, Transaction};
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Device;
 use crate::db::bump;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult, Path, Query};
 use crate::{Inner, blocking, now_ms, photos, read_body, utf8_body};
 
 /// Where a report is on the platform.

@@ -237,11 +237,11 @@ pub fn validate(
         check_location(draft, subtype, grids, policy, now_ms, &mut report);
 
         if let Some(fix) = &draft.fix {
-            let window_ms = i64::from(policy.duplicate_window_s) * 1000;
+            let window_ms = u64::from(policy.duplicate_window_s) * 1000;
             if let Some(earlier) = earlier.iter().find(|e| {
                 e.id != draft.id
                     && e.subtype == subtype.code
-                    && (e.captured_at_ms - draft.captured_at_ms).abs() <= window_ms
+                    && e.captured_at_ms.abs_diff(draft.captured_at_ms) <= window_ms
                     && distance_m(e.lat, e.lon, fix.lat, fix.lon) <= f64::from(policy.duplicate_radius_m)
             }) {
                 report.warning(
@@ -349,8 +349,11 @@ fn check_location(
         );
     }
     let max_age_ms = i64::from(policy.max_fix_age_s) * 1000;
-    if fix.provider != LocationProvider::ManualPin && fix.fix_time_ms < draft.captured_at_ms - max_age_ms {
-        let minutes = (draft.captured_at_ms - fix.fix_time_ms) / 60_000;
+    // Times are any i64 a report carries: differences without overflow.
+    if fix.provider != LocationProvider::ManualPin
+        && fix.fix_time_ms < draft.captured_at_ms.saturating_sub(max_age_ms)
+    {
+        let minutes = draft.captured_at_ms.abs_diff(fix.fix_time_ms) / 60_000;
         report.error(
             "location.stale",
             "fix",
@@ -429,8 +432,8 @@ fn check_photo_consistency(draft: &Draft, policy: &CapturePolicy, report: &mut V
         }
         let Some(fix) = &draft.fix else { continue };
         if let Some(taken) = photo.exif_taken_at_ms {
-            let apart_s = (taken - fix.fix_time_ms).abs() / 1000;
-            if apart_s > i64::from(policy.exif_time_tolerance_s) {
+            let apart_s = taken.abs_diff(fix.fix_time_ms) / 1000;
+            if apart_s > u64::from(policy.exif_time_tolerance_s) {
                 report.warning(
                     "photo.exif_time_mismatch",
                     &field,
