@@ -273,6 +273,35 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_database_keeps_its_devices_unbound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1");
+        let mut conn = Connection::open(&path).expect("open");
+        let tx = conn.transaction().expect("tx");
+        upgrade_from(&tx, 0).expect("step");
+        tx.pragma_update(None, "user_version", 1).expect("version");
+        tx.commit().expect("commit");
+        conn.execute(
+            "INSERT INTO device (id, enrolled_at, access_hash, access_expires_at, refresh_hash)
+             VALUES ('d1', 1, 'a', 2, 'r')",
+            [],
+        )
+        .expect("device");
+        drop(conn);
+        let db = Db::open(&path).expect("upgrade");
+        let row: (String, Option<String>, Option<String>) = db
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT id, worker_id, bound_reporter FROM device", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?,
+                )
+            })
+            .expect("read");
+        assert_eq!(row, ("d1".to_string(), None, None));
+    }
+
+    #[test]
     fn a_failed_write_changes_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open(&dir.path().join("db")).expect("open");
