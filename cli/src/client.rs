@@ -61,7 +61,8 @@ enum Command {
         /// The platform's base URL, e.g. http://127.0.0.1:8080
         #[arg(long)]
         platform: String,
-        /// The enrollment code the platform accepts.
+        /// The enrollment code: a worker's one-time code from the admin (POST /v1/admin/workers),
+        /// or the development code of `gridpatrol serve`.
         #[arg(long)]
         code: String,
         /// How the platform labels this device.

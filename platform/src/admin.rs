@@ -1,9 +1,10 @@
-//! Admin endpoints, behind the admin bearer token: statistics, device revocation, report
+//! Admin endpoints, behind the admin bearer token: statistics, workers and their enrollment
+//! codes, device revocation, report
 //! status changes (so tests and the demo can drive received → dispatched / rejected) and
 //! publishing an event list.
 //!
-//! Owns only the HTTP shape of these operations; the work is in `auth`, `reports` and
-//! `packages`. What `/v1/admin/stats` counts is documented on [`Stats`].
+//! Owns only the HTTP shape of these operations; the work is in `auth`, `workers`, `reports`
+//! and `packages`. What `/v1/admin/stats` counts is documented on [`Stats`].
 
 use axum::body::Body;
 use axum::extract::State;
@@ -72,6 +73,24 @@ pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
             event_list_sha256: info.sha256,
         })
     })
+}
+
+/// `POST /v1/admin/workers` with `{"worker_id", "name", "role", "grids": [...]}`: registers (or
+/// updates) the worker and answers 201 `{"worker_id", "enrollment_code", "expires_at_ms"}`, a
+/// new one-time code; the worker's earlier unused codes stop working.
+pub(crate) async fn create_worker(
+    _: Admin,
+    State(state): State<crate::State>,
+    body: Body,
+) -> ApiResult<Response> {
+    let bytes = read_body(body, state.config.limits.small_json_bytes).await?;
+    let request: crate::workers::WorkerRequest = parse_json(&bytes)?;
+    let issued = blocking(move || {
+        let (worker, name) = crate::workers::checked(&state, &request)?;
+        crate::workers::issue(&state, &worker, &name)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(issued)).into_response())
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`.

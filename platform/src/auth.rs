@@ -1,14 +1,20 @@
 //! Devices and tokens: enrollment, access-token refresh, revocation, and the bearer checks.
 //!
 //! Owns the `device` table and the two extractors every protected handler takes: [`Device`]
-//! (a device's access token) and [`Admin`] (the admin token). A device enrolls with the
-//! platform's enrollment code and gets an id, a short-lived access token and a refresh token that
-//! does not rotate (so a lost refresh answer is retried safely). Tokens are stored only as
-//! SHA-256 hashes. A revoked device gets 401 `device_revoked` everywhere. It does not own
-//! what a device may see: the resource modules filter by [`Device::id`].
+//! (a device's access token) and [`Admin`] (the admin token). A device enrolls with a worker's
+//! one-time code (it becomes that worker's device, see [`crate::workers`]) or with the
+//! platform's development code, within the attempt limits of [`crate::enroll_limit`], and gets
+//! an id, a short-lived access token and a refresh token that does not rotate (so a lost refresh
+//! answer is retried safely). Tokens are stored only as SHA-256 hashes; secrets are compared in
+//! constant time (`subtle`), and an access token is found by its hash, so lookup timing tells
+//! nothing about the token. A revoked device gets 401 `device_revoked` everywhere. It does not
+//! own what a device may see or claim: the resource modules filter by [`Device::id`], and
+//! [`crate::binding`] holds a device to its worker.
+
+use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +22,7 @@ use rusqlite::OptionalExtension as _;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ApiError, ApiResult};
+use crate::workers::{self, Redeemed};
 use crate::{Inner, blocking, new_token, now_ms, parse_json, read_body, sha256_hex};
 
 /// What enrollment and refresh answer.
@@ -41,53 +48,85 @@ struct RefreshRequest {
     refresh_token: String,
 }
 
-/// `POST /v1/enroll`: enrollment code → device id and tokens (201).
-pub(crate) async fn enroll(State(state): State<crate::State>, body: Body) -> ApiResult<Response> {
+/// `POST /v1/enroll`: enrollment code → device id and tokens (201). Refused attempts (401)
+/// count towards the limits of [`crate::enroll_limit`]; over them, 429 before the code is looked at.
+pub(crate) async fn enroll(
+    State(state): State<crate::State>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    body: Body,
+) -> ApiResult<Response> {
+    let address = peer.map(|axum::Extension(ConnectInfo(peer))| peer.ip());
+    state.enroll_limiter.check(address)?;
     let bytes = read_body(body, state.config.limits.small_json_bytes).await?;
     let request: EnrollRequest = parse_json(&bytes)?;
-    if !constant_time_eq(
-        request.enrollment_code.as_bytes(),
-        state.config.enrollment_code.as_bytes(),
-    ) {
-        tracing::warn!("enrollment refused: wrong code");
-        return Err(ApiError::unauthorized(
-            "enrollment_refused",
-            "The enrollment code is not valid on this platform",
-        ));
-    }
     let label = request.label.map(|l| l.chars().take(100).collect::<String>());
-    let grant = blocking(move || {
-        let device_id = uuid::Uuid::new_v4().to_string();
-        let access = new_token("gpa");
-        let refresh = new_token("gpr");
-        let now = now_ms();
-        let expires = now + ttl_ms(&state);
-        state.db.write(|tx| {
-            tx.execute(
-                "INSERT INTO device (id, label, enrolled_at, access_hash, access_expires_at, refresh_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                rusqlite::params![
-                    device_id,
-                    label,
-                    now,
-                    sha256_hex(access.as_bytes()),
-                    expires,
-                    sha256_hex(refresh.as_bytes())
-                ],
-            )?;
-            Ok(())
-        })?;
-        tracing::info!(device_id = %device_id, "device enrolled");
-        Ok(TokenGrant {
-            device_id,
-            token_type: "Bearer".into(),
-            access_token: access,
-            access_expires_at_ms: expires,
-            refresh_token: refresh,
-        })
+    let enrolling = state.clone();
+    let result = blocking(move || enroll_device(&enrolling, &request.enrollment_code, label)).await;
+    if result
+        .as_ref()
+        .is_err_and(|e| e.status == StatusCode::UNAUTHORIZED)
+    {
+        state.enroll_limiter.refused(address);
+    }
+    Ok((StatusCode::CREATED, axum::Json(result?)).into_response())
+}
+
+/// A new device for `code`: a worker's unused, unexpired code (the device becomes the
+/// worker's) or the development code (bound on its first report). Anything else is 401.
+fn enroll_device(state: &Inner, code: &str, label: Option<String>) -> ApiResult<TokenGrant> {
+    let development =
+        !state.config.enrollment_code.is_empty() && secret_eq(code, &state.config.enrollment_code);
+    let device_id = uuid::Uuid::new_v4().to_string();
+    let access = new_token("gpa");
+    let refresh = new_token("gpr");
+    let now = now_ms();
+    let expires = now + ttl_ms(state);
+    let worker = state.db.write(|tx| {
+        let worker = match workers::redeem(tx, code, &device_id, now)? {
+            Redeemed::Worker(worker) => Some(worker),
+            Redeemed::Unknown if development => None,
+            Redeemed::Unknown => {
+                return Err(ApiError::unauthorized(
+                    "enrollment_refused",
+                    "The enrollment code is not valid on this platform",
+                ));
+            }
+        };
+        tx.execute(
+            "INSERT INTO device (id, label, enrolled_at, access_hash, access_expires_at, refresh_hash, worker_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                device_id,
+                label,
+                now,
+                sha256_hex(access.as_bytes()),
+                expires,
+                sha256_hex(refresh.as_bytes()),
+                worker
+            ],
+        )?;
+        Ok(worker)
+    });
+    let worker = match worker {
+        Ok(worker) => worker,
+        Err(refused) => {
+            tracing::warn!(code = refused.code, "enrollment refused");
+            return Err(refused);
+        }
+    };
+    match &worker {
+        Some(worker) => {
+            tracing::info!(device_id = %device_id, worker_id = %worker, "device enrolled for a worker")
+        }
+        None => tracing::info!(device_id = %device_id, "device enrolled with the development code"),
+    }
+    Ok(TokenGrant {
+        device_id,
+        token_type: "Bearer".into(),
+        access_token: access,
+        access_expires_at_ms: expires,
+        refresh_token: refresh,
     })
-    .await?;
-    Ok((StatusCode::CREATED, axum::Json(grant)).into_response())
 }
 
 /// `POST /v1/token`: device id + refresh token → a new access token (the old one stops
@@ -103,13 +142,16 @@ pub(crate) async fn refresh(
         let access = new_token("gpa");
         let expires = now_ms() + ttl_ms(&state);
         state.db.write(|tx| {
-            let revoked: Option<Option<i64>> = tx
+            let row: Option<(String, Option<i64>)> = tx
                 .query_row(
-                    "SELECT revoked_at FROM device WHERE id = ?1 AND refresh_hash = ?2",
-                    rusqlite::params![request.device_id, refresh_hash],
-                    |r| r.get(0),
+                    "SELECT refresh_hash, revoked_at FROM device WHERE id = ?1",
+                    [&request.device_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
+            let revoked = row
+                .filter(|(stored, _)| secret_eq(stored, &refresh_hash))
+                .map(|(_, revoked)| revoked);
             match revoked {
                 None => Err(ApiError::unauthorized(
                     "refresh_refused",
@@ -159,9 +201,14 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Compares secrets without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares secrets in constant time: their SHA-256 digests, so neither the first differing
+/// byte nor the length of the expected secret shows in the timing.
+fn secret_eq(a: &str, b: &str) -> bool {
+    use sha2::Digest as _;
+    use subtle::ConstantTimeEq as _;
+    sha2::Sha256::digest(a.as_bytes())
+        .ct_eq(&sha2::Sha256::digest(b.as_bytes()))
+        .into()
 }
 
 /// An authenticated, not revoked device.
@@ -217,9 +264,7 @@ impl FromRequestParts<crate::State> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &crate::State) -> Result<Self, ApiError> {
         match bearer(parts) {
-            Some(token) if constant_time_eq(token.as_bytes(), state.config.admin_token.as_bytes()) => {
-                Ok(Admin)
-            }
+            Some(token) if secret_eq(token, &state.config.admin_token) => Ok(Admin),
             _ => Err(ApiError::unauthorized(
                 "admin_token_invalid",
                 "Admin endpoints need the admin bearer token",

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::problem::{ApiError, ApiResult};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug)]
 pub struct Db {
@@ -161,6 +161,41 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
                  last INTEGER NOT NULL
              ) STRICT;",
         ),
+        1 => tx.execute_batch(
+            "-- Workers the admin registered (POST /v1/admin/workers): the identity a device
+             -- enrolled with one of their codes is held to. grids: a sorted JSON array of ids.
+             CREATE TABLE worker (
+                 id         TEXT PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 role       TEXT NOT NULL,
+                 grids      TEXT NOT NULL,
+                 created_at INTEGER NOT NULL,
+                 updated_at INTEGER NOT NULL
+             ) STRICT;
+             -- One-time enrollment codes, stored as SHA-256 hashes; used_at/device_id once redeemed.
+             CREATE TABLE enrollment_code (
+                 code_hash  TEXT PRIMARY KEY,
+                 worker_id  TEXT NOT NULL REFERENCES worker (id),
+                 issued_at  INTEGER NOT NULL,
+                 expires_at INTEGER NOT NULL,
+                 used_at    INTEGER,
+                 device_id  TEXT
+             ) STRICT;
+             CREATE INDEX enrollment_code_by_worker ON enrollment_code (worker_id);
+             -- A device enrolled with a worker's code is that worker's; one enrolled with the
+             -- development code is bound to the reporter, role and grids of its first stored report.
+             ALTER TABLE device ADD COLUMN worker_id TEXT REFERENCES worker (id);
+             ALTER TABLE device ADD COLUMN bound_reporter TEXT;
+             ALTER TABLE device ADD COLUMN bound_role TEXT;
+             ALTER TABLE device ADD COLUMN bound_grids TEXT;
+             -- Which devices sent bytes of a photo (HEAD answers only them and reporters of it).
+             CREATE TABLE photo_uploader (
+                 sha256    TEXT NOT NULL,
+                 device_id TEXT NOT NULL REFERENCES device (id),
+                 PRIMARY KEY (sha256, device_id)
+             ) STRICT, WITHOUT ROWID;
+             CREATE INDEX report_photo_by_sha ON report_photo (sha256);",
+        ),
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
 }
@@ -235,6 +270,35 @@ mod tests {
             .expect("bump");
         drop(stepped);
         assert!(matches!(Db::open(&path), Err(OpenError::SchemaTooNew { .. })));
+    }
+
+    #[test]
+    fn a_version_1_database_keeps_its_devices_unbound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1");
+        let mut conn = Connection::open(&path).expect("open");
+        let tx = conn.transaction().expect("tx");
+        upgrade_from(&tx, 0).expect("step");
+        tx.pragma_update(None, "user_version", 1).expect("version");
+        tx.commit().expect("commit");
+        conn.execute(
+            "INSERT INTO device (id, enrolled_at, access_hash, access_expires_at, refresh_hash)
+             VALUES ('d1', 1, 'a', 2, 'r')",
+            [],
+        )
+        .expect("device");
+        drop(conn);
+        let db = Db::open(&path).expect("upgrade");
+        let row: (String, Option<String>, Option<String>) = db
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT id, worker_id, bound_reporter FROM device", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?,
+                )
+            })
+            .expect("read");
+        assert_eq!(row, ("d1".to_string(), None, None));
     }
 
     #[test]

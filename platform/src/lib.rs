@@ -2,7 +2,9 @@
 //!
 //! Owns the platform side of the sync protocol described in `docs/PROTOCOL.md` and
 //! `platform/openapi.yaml`: device enrollment and tokens ([`auth`]), event-list and grid package
-//! downloads ([`packages`]), resumable content-addressed photo upload ([`photos`]), idempotent
+//! downloads ([`packages`]), workers and their one-time enrollment codes ([`workers`]), devices
+//! held to the worker they speak for ([`binding`]), limits on enrollment attempts
+//! ([`enroll_limit`]), resumable content-addressed photo upload ([`photos`]), idempotent
 //! report upload with the device's own validation and case numbers ([`reports`]), one by one or
 //! as an ordered batch ([`report_batch`]), the admin endpoints ([`admin`]), deterministic fault
 //! injection ([`fault`]), and the HTTP server loop ([`server`]). State lives in one data
@@ -24,7 +26,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod binding;
 pub mod db;
+pub mod enroll_limit;
 pub mod fault;
 pub mod packages;
 pub mod photos;
@@ -32,6 +36,7 @@ pub mod problem;
 pub mod report_batch;
 pub mod reports;
 pub mod server;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,6 +46,8 @@ use axum::Router;
 use axum::routing::{get, head, post, put};
 use gridpatrol_core::capture::CapturePolicy;
 
+pub use binding::DevelopmentBinding;
+pub use enroll_limit::EnrollmentLimits;
 pub use fault::{FaultConfig, FaultKind};
 pub use gridpatrol_core::taxonomy::EventList;
 pub use server::{ConnectionLimits, ShutdownHandle};
@@ -83,8 +90,16 @@ impl Default for Limits {
 /// How a platform runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The code a device presents to enroll.
+    /// The development enrollment code: a device enrolled with it is bound to the reporter,
+    /// role and grids of its first stored report (see [`development_binding`](Self::development_binding)).
+    /// Empty: no development enrollment, only workers' codes.
     pub enrollment_code: String,
+    /// How devices enrolled with the development code are bound.
+    pub development_binding: DevelopmentBinding,
+    /// How long a worker's one-time enrollment code is good for.
+    pub enrollment_code_ttl_s: u64,
+    /// Refused enrollment attempts tolerated per address and in total.
+    pub enrollment_limits: EnrollmentLimits,
     /// The bearer token of `/v1/admin/*`.
     pub admin_token: String,
     /// Case numbers are `{prefix}-{YYYYMMDD}-{NNNNNN}` (China date of receipt).
@@ -106,6 +121,9 @@ impl Config {
     pub fn new(enrollment_code: impl Into<String>, admin_token: impl Into<String>) -> Self {
         Self {
             enrollment_code: enrollment_code.into(),
+            development_binding: DevelopmentBinding::default(),
+            enrollment_code_ttl_s: 72 * 3600,
+            enrollment_limits: EnrollmentLimits::default(),
             admin_token: admin_token.into(),
             case_prefix: "WZ".into(),
             limits: Limits::default(),
@@ -142,6 +160,7 @@ pub(crate) struct Inner {
     pub grids: Option<packages::Grids>,
     /// The fault mode in force; replaced whole by [`Platform::set_fault`].
     pub fault: std::sync::RwLock<Option<Arc<fault::FaultState>>>,
+    pub enroll_limiter: enroll_limit::EnrollLimiter,
 }
 
 pub(crate) type State = Arc<Inner>;
@@ -167,7 +186,9 @@ impl Platform {
             Some(json) => Some(packages::Grids::new(json).map_err(OpenError::Grids)?),
         };
         let fault = std::sync::RwLock::new(config.fault.clone().map(|f| Arc::new(fault::FaultState::new(f))));
+        let enroll_limiter = enroll_limit::EnrollLimiter::new(config.enrollment_limits);
         let inner = Inner {
+            enroll_limiter,
             config,
             db,
             photo_dir,
@@ -205,6 +226,7 @@ impl Platform {
         Router::new()
             .route("/v1/health", get(health))
             .route("/v1/admin/stats", get(admin::stats))
+            .route("/v1/admin/workers", post(admin::create_worker))
             .route("/v1/admin/devices/{device_id}/revoke", post(admin::revoke))
             .route("/v1/admin/reports/{report_id}/status", post(admin::set_status))
             .route("/v1/admin/event-lists", post(admin::publish_event_list))

@@ -160,14 +160,24 @@ fn offset_headers(held: Held) -> [(HeaderName, String); 3] {
     ]
 }
 
-/// `HEAD /v1/photos/{sha256}`: 200 with `Upload-Offset` and `Upload-Length`, or 404.
+/// `HEAD /v1/photos/{sha256}`: 200 with `Upload-Offset` and `Upload-Length`, or 404 — also
+/// to a device that neither sent bytes of the photo nor had a report naming it stored.
 pub(crate) async fn head(
-    _: Device,
+    device: Device,
     State(state): State<crate::State>,
     UrlPath(sha): UrlPath<String>,
 ) -> ApiResult<Response> {
     checked_id(&sha)?;
-    let held = blocking(move || held(&state, &sha)).await?;
+    let held = blocking(move || {
+        if !state
+            .db
+            .read(|c| crate::binding::may_learn_photo(c, &device.id, &sha))?
+        {
+            return Ok(None);
+        }
+        held(&state, &sha)
+    })
+    .await?;
     match held {
         None => Err(ApiError::not_found(
             "photo_not_found",
@@ -208,7 +218,7 @@ fn offset_conflict(held: Held) -> ApiError {
 /// `PATCH /v1/photos/{sha256}`: appends the body at `Upload-Offset`; when the photo is whole,
 /// verifies its SHA-256. 204 with the new `Upload-Offset`.
 pub(crate) async fn patch(
-    _: Device,
+    device: Device,
     State(state): State<crate::State>,
     UrlPath(sha): UrlPath<String>,
     headers: HeaderMap,
@@ -228,7 +238,12 @@ pub(crate) async fn patch(
         ));
     }
     let bytes = read_body(body, limits.photo_chunk_bytes).await?;
-    let held = blocking(move || append(&state, &sha, offset, length, &bytes)).await?;
+    let held = blocking(move || {
+        let held = append(&state, &sha, offset, length, &bytes)?;
+        crate::binding::note_uploader(&state, &device.id, &sha)?;
+        Ok(held)
+    })
+    .await?;
     Ok((StatusCode::NO_CONTENT, offset_headers(held)).into_response())
 }
 

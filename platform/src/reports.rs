@@ -8,7 +8,8 @@
 //! 409. It also answers a device's status queries about its own reports. `receive` is that
 //! upload after the body is parsed, shared with the batch upload of [`crate::report_batch`].
 //! Ids are the device's (`gridpatrol_core::ids`): any other report or photo id is refused
-//! before anything is looked up or stored. A body is stored as the typed report re-serialized:
+//! before anything is looked up or stored. A device bound to a worker may only file as that
+//! worker (`binding::authorize`, 403 `binding_mismatch`, before validation). A body is stored as the typed report re-serialized:
 //! fields this platform does not know are dropped, never stored. It does not change a report's
 //! status: `admin` does, through [`set_status`].
 
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Device;
+use crate::binding;
 use crate::db::bump;
 use crate::problem::{ApiError, ApiResult, Path, Query};
 use crate::{Inner, blocking, now_ms, photos, read_body, utf8_body};
@@ -206,6 +208,9 @@ pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> A
         })?;
     }
 
+    state
+        .db
+        .read(|c| binding::authorize(state, c, device, &report.reporter))?;
     let now = now_ms();
     let list = state.lists.for_report(&report.event_list_sha256);
     let grids = state.grids.as_ref().map(|g| &g.index);
@@ -286,6 +291,7 @@ pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> A
         if let Some(existing) = stored(tx, &report.id)? {
             return answer_existing(tx, existing, device, &canonical);
         }
+        binding::bind_or_check(state, tx, device, &report.reporter)?;
         let case_number = next_case_number(tx, &state.config.case_prefix, now)?;
         let seq = next_seq(tx)?;
         tx.execute(

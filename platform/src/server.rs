@@ -122,10 +122,10 @@ async fn accept_loop(listener: TcpListener, router: Router, limits: ConnectionLi
         };
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let router = router.clone();
                     connections.spawn(async move {
-                        serve_connection(stream, router, limits).await;
+                        serve_connection(stream, peer, router, limits).await;
                         drop(slot);
                     });
                 }
@@ -140,12 +140,14 @@ async fn accept_loop(listener: TcpListener, router: Router, limits: ConnectionLi
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, limits: ConnectionLimits) {
+async fn serve_connection(stream: TcpStream, peer: SocketAddr, router: Router, limits: ConnectionLimits) {
     let _ = stream.set_nodelay(true);
     let dropper = ConnectionDropper(Arc::new(Notify::new()));
     let per_request = dropper.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(per_request.clone());
+        // The source address, for the enrollment attempt limits.
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         let deadline = tokio::time::Instant::now() + limits.body_read_timeout;
         let request = request.map(|body| axum::body::Body::new(DeadlineBody::new(body, deadline)));
         router.clone().oneshot(request)

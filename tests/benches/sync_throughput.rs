@@ -101,7 +101,10 @@ impl BenchPlatform {
             .enable_all()
             .build()
             .expect("platform runtime");
-        let platform = Platform::open(dir, Config::new(CODE, ADMIN)).expect("platform opens");
+        // One outbox holds several reporters' reports (`--reporters`): development devices unbound.
+        let mut config = Config::new(CODE, ADMIN);
+        config.development_binding = gridpatrol_platform::DevelopmentBinding::Unbound;
+        let platform = Platform::open(dir, config).expect("platform opens");
         let (addr, handle) = runtime
             .block_on(platform.spawn("127.0.0.1:0".parse().expect("addr")))
             .expect("platform serves");

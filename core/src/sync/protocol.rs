@@ -92,6 +92,10 @@ impl Problem {
                 reason: finding_codes(&self.body),
                 code: self.code,
             },
+            (403, "binding_mismatch") => Failure::Permanent {
+                reason: binding_reason(&self.body),
+                code: self.code,
+            },
             _ => Failure::Permanent {
                 reason: format!("platform answered {} {}", self.status, self.code),
                 code: if self.code.is_empty() {
@@ -123,6 +127,27 @@ fn finding_codes(body: &serde_json::Value) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// Why a `binding_mismatch` report is parked: the parts of its reporter claim (`reporter`,
+/// `role`, `grids`) that differ from the worker the platform bound this device to.
+fn binding_reason(body: &serde_json::Value) -> String {
+    let parts: Vec<&str> = body
+        .get("mismatch")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|part| part.as_str())
+        .filter(|part| ["reporter", "role", "grids"].contains(part))
+        .collect();
+    format!(
+        "refused by the platform: this device is bound to another worker (differs: {})",
+        if parts.is_empty() {
+            "reporter".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )
 }
 
 /// A request that got no answer: timeout, refused or dropped connection. Never permanent.
@@ -184,4 +209,27 @@ pub(crate) fn header_u64(response: &Response, name: &str) -> Option<u64> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binding_mismatch_is_parked_with_the_parts_that_differ() {
+        let body = serde_json::json!({"code": "binding_mismatch", "mismatch": ["reporter", "role"]});
+        match Problem::from_body(403, body).classify() {
+            Failure::Permanent { code, reason } => {
+                assert_eq!(code, "binding_mismatch");
+                assert!(reason.ends_with("(differs: reporter, role)"), "{reason}");
+            }
+            other => panic!("expected a permanent refusal, got {other:?}"),
+        }
+        // Only the protocol's part names reach the reason, never other text.
+        let body = serde_json::json!({"code": "binding_mismatch", "mismatch": ["张三 13800000000"]});
+        let Failure::Permanent { reason, .. } = Problem::from_body(403, body).classify() else {
+            panic!("permanent");
+        };
+        assert!(reason.ends_with("(differs: reporter)"), "{reason}");
+    }
 }

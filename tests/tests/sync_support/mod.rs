@@ -31,7 +31,10 @@ impl TestPlatform {
     }
 
     /// As [`start`](Self::start) with `config` (its codes must be [`CODE`] and [`ADMIN`]).
-    pub async fn start_with(dir: &Path, config: Config) -> TestPlatform {
+    /// Development devices are not bound to their first report's reporter: these fixtures file
+    /// several reporters' reports from one outbox (`capture(.., reporters, ..)`).
+    pub async fn start_with(dir: &Path, mut config: Config) -> TestPlatform {
+        config.development_binding = gridpatrol_platform::DevelopmentBinding::Unbound;
         let dir = dir.join("platform");
         let platform = Platform::open(&dir, config).expect("platform opens");
         let (addr, handle) = platform
