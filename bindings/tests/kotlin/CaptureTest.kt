@@ -23,6 +23,7 @@ import uniffi.gridpatrol_core.SubmitOutcome
 import uniffi.gridpatrol_core.WarningResponse
 import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
+import uniffi.gridpatrol_ffi.PhotoProblem
 
 /** A camera-like JPEG made on the JVM: a gradient with texture, 1600×1200. */
 fun testJpeg(width: Int = 1600, height: Int = 1200): ByteArray {
@@ -94,7 +95,7 @@ val captureTests = listOf(
             val draft = gp.createDraft(inspector, null)
             val heic = byteArrayOf(0, 0, 0, 24) + "ftypheic".toByteArray() + ByteArray(64)
             val refused = assertFailsWith<GridPatrolException.PhotoRejected> { gp.addPhoto(draft.id, heic, PhotoKind.EVIDENCE) }
-            assertEquals("unsupported_format", refused.kind)
+            assertEquals(PhotoProblem.UNSUPPORTED_FORMAT, refused.kind)
             assertFailsWith<GridPatrolException.InvalidArgument> { gp.setLocation(draft.id, gpsFix().copy(lat = Double.NaN)) }
             assertEquals(draft, gp.draft(draft.id))
         }
