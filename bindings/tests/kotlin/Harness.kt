@@ -26,6 +26,7 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "sync" to syncTests,
     "lifecycle" to lifecycleTests,
     "mobile api" to mobileApiTests,
+    "cancel" to cancelTests,
 )
 
 fun main(args: Array<String>) {
