@@ -40,7 +40,8 @@ const PRUNE_GRACE: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoRetention {
-    pub delivered_photo_days: u32,
+    /// Days; negative is `InvalidArgument`.
+    pub delivered_photo_days: i32,
 }
 
 pub struct Client {
@@ -431,6 +432,12 @@ impl Client {
     /// last hour is left alone (a photo being added is not referenced yet). It reads every
     /// report row: call it now and then, e.g. after a sync, not on a hot path.
     pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
+        if retention.delivered_photo_days < 0 {
+            return Err(Error::InvalidArgument {
+                field: "delivered_photo_days",
+                reason: "must not be negative".into(),
+            });
+        }
         let delivered_since = now_ms() - i64::from(retention.delivered_photo_days) * 86_400_000;
         let (photos, thumbs) = self
             .store

@@ -219,7 +219,7 @@ async fn a_panicking_listener_is_contained_and_the_loop_keeps_running() {
                 .await
                 .expect("capture");
             wait_until("the loop delivers after a listener panic", || {
-                client.queue_health_for_test() == (0, 3 + round as u32)
+                client.queue_health_for_test() == (0, 3 + round as i32)
             })
             .await;
         }
@@ -258,11 +258,11 @@ async fn the_summary_tells_this_runs_deliveries_from_the_totals() {
 
 /// (pending, delivered) of a client's outbox.
 trait HealthForTest {
-    fn queue_health_for_test(&self) -> (u32, u32);
+    fn queue_health_for_test(&self) -> (i32, i32);
 }
 
 impl HealthForTest for Client {
-    fn queue_health_for_test(&self) -> (u32, u32) {
+    fn queue_health_for_test(&self) -> (i32, i32) {
         let health = gridpatrol_core::sync::queue_health(self).expect("health");
         (health.pending, health.delivered)
     }

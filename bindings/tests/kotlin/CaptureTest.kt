@@ -69,7 +69,7 @@ val captureTests = listOf(
             assertEquals(OutboxState.PENDING, entry.state)
             assertTrue(gp.drafts().isEmpty())
             // A pending report keeps its photo whatever the retention.
-            val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0u))
+            val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0))
             assertEquals(PhotoPruneSummary(photosRemoved = 0u, thumbsRemoved = 0u, bytesFreed = 0uL), pruned)
             assertTrue(java.io.File(gp.photoPath(report.photos.single().sha256)).isFile)
         }

@@ -21,7 +21,7 @@ private val worker = Reporter(reporterId = "insp-kotlin-life", role = Role.INSPE
 private class HealthLog : QueueHealthObserver {
     val pending: MutableList<Int> = Collections.synchronizedList(mutableListOf())
     override fun onQueueHealth(health: QueueHealth) {
-        pending.add(health.pending.toInt())
+        pending.add(health.pending)
     }
 }
 

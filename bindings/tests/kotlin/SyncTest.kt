@@ -104,7 +104,7 @@ val syncTests = listOf(
         GridPatrol.open(freshDataDir("sync")).use { gp ->
             val reportId = submitOne(gp)
             // The outbox is the directory's: readable before any platform is configured.
-            assertEquals(1, gp.queueHealth().pending.toInt())
+            assertEquals(1, gp.queueHealth().pending)
             assertFailsWith<GridPatrolException.NotEnrolled> { gp.syncNow(Duration.ofSeconds(5)) }
             withPlatform { url ->
                 gp.configureSync(url)
@@ -113,14 +113,14 @@ val syncTests = listOf(
                 val observer = RecordingObserver()
                 gp.observeSync(observer).use {
                     val summary = gp.syncNow(Duration.ofSeconds(30))
-                    assertEquals(1, summary.deliveredThisRun.toInt())
-                    assertEquals(1, summary.delivered.toInt())
-                    assertEquals(0, summary.pending.toInt())
-                    assertTrue(summary.bytesSent > 0uL)
+                    assertEquals(1, summary.deliveredThisRun)
+                    assertEquals(1, summary.delivered)
+                    assertEquals(0, summary.pending)
+                    assertTrue(summary.bytesSent > 0L)
                 }
                 val health = gp.queueHealth()
-                assertEquals(0, health.pending.toInt())
-                assertEquals(1, health.delivered.toInt())
+                assertEquals(0, health.pending)
+                assertEquals(1, health.delivered)
                 assertTrue(health.parked.isEmpty())
                 assertNotNull(health.lastSuccessAtMs)
                 assertEquals(OutboxState.DELIVERED, gp.queue().single { it.reportId == reportId }.state)
@@ -134,7 +134,7 @@ val syncTests = listOf(
                 // A second run with nothing to do delivers nothing and says nothing.
                 val again = RecordingObserver()
                 gp.observeSync(again).use {
-                    assertEquals(0, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun.toInt())
+                    assertEquals(0, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun)
                 }
                 assertTrue(again.events.isEmpty(), "no STARTED/FINISHED for an empty run: ${again.events}")
             }
@@ -150,9 +150,9 @@ val syncTests = listOf(
             }
             GridPatrol.open(dir).use { gp ->
                 assertTrue(gp.isEnrolled(), "the enrolled state is the directory's")
-                assertEquals(0, gp.queueHealth().pending.toInt())
+                assertEquals(0, gp.queueHealth().pending)
                 submitOne(gp)
-                assertEquals(1, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun.toInt())
+                assertEquals(1, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun)
                 // The same address again keeps the engine and its enrollment.
                 gp.configureSync(url)
                 assertTrue(gp.isEnrolled())
@@ -169,7 +169,7 @@ val syncTests = listOf(
             gp.observeSync(observer) // subscription left open: close() must end it
             gp.startBackgroundSync(Duration.ofMillis(100)) // handle left open too
             submitOne(gp)
-            waitUntil("the loop delivers") { gp.queueHealth().delivered.toInt() == 1 }
+            waitUntil("the loop delivers") { gp.queueHealth().delivered == 1 }
             gp.close()
             val heard = observer.events.size
             Thread.sleep(1_500)
@@ -177,8 +177,8 @@ val syncTests = listOf(
             GridPatrol.open(dir).use { again ->
                 submitOne(again, seed = 1)
                 Thread.sleep(500)
-                assertEquals(1, again.queueHealth().pending.toInt(), "no engine of the closed instance sends it")
-                assertEquals(1, again.syncNow(Duration.ofSeconds(30)).deliveredThisRun.toInt())
+                assertEquals(1, again.queueHealth().pending, "no engine of the closed instance sends it")
+                assertEquals(1, again.syncNow(Duration.ofSeconds(30)).deliveredThisRun)
             }
         }
     },
@@ -191,13 +191,13 @@ val syncTests = listOf(
                 val recorder = RecordingObserver()
                 val subscriptions = listOf(gp.observeSync(thrower), gp.observeSync(recorder))
                 submitOne(gp)
-                assertEquals(1, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun.toInt())
+                assertEquals(1, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun)
                 assertTrue(thrower.calls.get() > 0, "the thrower was called")
                 assertTrue(SyncEvent.REPORT_DELIVERED in recorder.events.map { it.event }, "the others still hear")
                 gp.startBackgroundSync(Duration.ofMillis(100)).use {
                     for (round in 1..2) {
                         submitOne(gp, seed = round)
-                        waitUntil("the loop delivers report ${round + 1}") { gp.queueHealth().delivered.toInt() == round + 1 }
+                        waitUntil("the loop delivers report ${round + 1}") { gp.queueHealth().delivered == round + 1 }
                     }
                 }
                 subscriptions.forEach { it.close() }

@@ -142,32 +142,33 @@ impl SyncConfig {
 }
 
 /// What one `sync_now` did. `delivered`, `pending` and `parked` are totals of the outbox
-/// after the run; the `_this_run` counts, `retries` and `bytes_sent` are this run's.
+/// after the run; the `_this_run` counts, `retries` and `bytes_sent` are this run's. Counts
+/// are signed, as Kotlin and Swift count (see docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncSummary {
     /// Total delivered, ever, on this device.
-    pub delivered: u32,
+    pub delivered: i32,
     /// Total still pending after the run.
-    pub pending: u32,
+    pub pending: i32,
     /// Total parked after the run.
-    pub parked: u32,
-    pub delivered_this_run: u32,
-    pub parked_this_run: u32,
-    pub retries: u32,
-    pub bytes_sent: u64,
+    pub parked: i32,
+    pub delivered_this_run: i32,
+    pub parked_this_run: i32,
+    pub retries: i32,
+    pub bytes_sent: i64,
 }
 
 /// The outbox at a glance, for a status screen or a support report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QueueHealth {
-    pub pending: u32,
+    pub pending: i32,
     pub oldest_pending_age_ms: Option<i64>,
     pub parked: Vec<ParkedReport>,
     pub last_success_at_ms: Option<i64>,
-    pub bytes_waiting: u64,
-    pub delivered: u32,
+    pub bytes_waiting: i64,
+    pub delivered: i32,
 }
 
 /// A report the platform refused for good: `code` is the protocol's, `reason` names fields
@@ -207,10 +208,10 @@ pub struct SyncProgress {
     pub report_id: Option<String>,
     pub event: SyncEvent,
     /// Photo bytes: of the photo being uploaded (`PhotoProgress`), else of the run so far.
-    pub bytes_sent: u64,
-    pub bytes_total: u64,
-    pub delivered: u32,
-    pub pending: u32,
+    pub bytes_sent: i64,
+    pub bytes_total: i64,
+    pub delivered: i32,
+    pub pending: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,14 +522,23 @@ pub fn queue_health(client: &Client) -> Result<QueueHealth> {
     client.store().read(|conn| {
         let (pending, delivered, _) = outbox::counts(conn)?;
         Ok(QueueHealth {
-            pending,
+            pending: signed(pending),
             oldest_pending_age_ms: outbox::oldest_pending_submitted_at(conn)?.map(|t| (now - t).max(0)),
             parked: outbox::parked(conn)?,
             last_success_at_ms: outbox::meta_get(conn, KEY_LAST_SUCCESS)?.and_then(|v| v.parse().ok()),
-            bytes_waiting: outbox::bytes_waiting(conn)?,
-            delivered,
+            bytes_waiting: signed_bytes(outbox::bytes_waiting(conn)?),
+            delivered: signed(delivered),
         })
     })
+}
+
+/// A count as the apps' records carry it (signed; saturating, never wrapping).
+fn signed(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+fn signed_bytes(bytes: u64) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }
 
 /// A platform address the engine can use: `http(s)://host[:port][/path]`, checked when it is
@@ -802,10 +812,10 @@ impl Inner {
             let progress = SyncProgress {
                 report_id: report_id.map(str::to_string),
                 event,
-                bytes_sent: sent,
-                bytes_total: total,
-                delivered: run.delivered.load(Ordering::Relaxed),
-                pending: run.pending.load(Ordering::Relaxed),
+                bytes_sent: signed_bytes(sent),
+                bytes_total: signed_bytes(total),
+                delivered: signed(run.delivered.load(Ordering::Relaxed)),
+                pending: signed(run.pending.load(Ordering::Relaxed)),
             };
             let called = std::panic::catch_unwind(AssertUnwindSafe(|| listener.on_progress(progress)));
             if called.is_err() && !self.listener_failed.swap(true, Ordering::Relaxed) {
@@ -946,8 +956,8 @@ impl Inner {
             &run,
             None,
             SyncEvent::Finished,
-            summary.bytes_sent,
-            summary.bytes_sent,
+            run.bytes_sent.load(Ordering::Relaxed),
+            run.bytes_sent.load(Ordering::Relaxed),
         );
         tracing::info!(
             delivered = summary.delivered,
@@ -968,13 +978,13 @@ impl Inner {
     ) -> Result<SyncSummary> {
         let (pending, delivered, parked) = self.client.store().read(outbox::counts)?;
         Ok(SyncSummary {
-            delivered,
-            pending,
-            parked,
-            delivered_this_run,
-            parked_this_run,
-            retries,
-            bytes_sent,
+            delivered: signed(delivered),
+            pending: signed(pending),
+            parked: signed(parked),
+            delivered_this_run: signed(delivered_this_run),
+            parked_this_run: signed(parked_this_run),
+            retries: signed(retries),
+            bytes_sent: signed_bytes(bytes_sent),
         })
     }
 
