@@ -1,7 +1,8 @@
 //! The sync engine's lifecycle: cancelling a run aborts every upload it started (the bytes
 //! that still reach the platform after the cancel are measured through a throttling proxy),
 //! shutting the engine down stops its background loop, a panicking listener is contained,
-//! and the summary tells this run's deliveries from the totals.
+//! the summary tells this run's deliveries from the totals, and another process is kept out
+//! of an open data directory.
 
 mod sync_support;
 
@@ -254,6 +255,27 @@ async fn the_summary_tells_this_runs_deliveries_from_the_totals() {
     })
     .await
     .expect("test within its time bound");
+}
+
+#[test]
+fn another_process_is_refused_an_open_data_directory_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("device");
+    let client = Client::open(&data).expect("client");
+    // `sync_loop` opens the directory first thing: a second process on it.
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sync_loop"))
+        .arg(&data)
+        .output()
+        .expect("run sync_loop");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("DataDirectoryInUse"), "the typed error: {stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "refused at once, not after a wait"
+    );
+    drop(client);
 }
 
 /// (pending, delivered) of a client's outbox.
