@@ -2,9 +2,11 @@
 //!
 //! Variants are what a host app can act on; fields carry codes and reasons, never personal
 //! data. Failures the app cannot act on (SQLite, I/O, JSON) are logged here and reported as
-//! `Storage` with a short reason.
+//! `Storage` with a short reason; a bug (a panicked task) is `Internal`, never an untyped
+//! exception.
 
 use gridpatrol_core::Error;
+use gridpatrol_core::media::MediaError;
 use gridpatrol_core::taxonomy::PackageProblem;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -12,6 +14,11 @@ pub enum GridPatrolError {
     /// The data directory cannot be created or written; the app should pick another or free space.
     #[error("the data directory cannot be used: {reason}")]
     DataDirectory { reason: String },
+
+    /// Another process holds the data directory (an OS file lock). In one process `open`
+    /// returns the instance already open instead.
+    #[error("the data directory is in use by another process")]
+    DataDirectoryInUse,
 
     /// The data directory was written by a newer library; update the app.
     #[error("the data was written by a newer gridpatrol: {reason}")]
@@ -21,18 +28,18 @@ pub enum GridPatrolError {
     #[error("the event list package was rejected ({count} problems)", count = problems.len())]
     EventListRejected { problems: Vec<PackageProblem> },
 
-    /// No item with that code in the event list in force.
-    #[error("no {kind} with code {code}")]
-    NotFound { kind: String, code: String },
+    /// No item of that kind with that code (or id).
+    #[error("no {kind:?} with code {code}")]
+    NotFound { kind: ItemKind, code: String },
 
-    /// An argument the app passed is not acceptable.
+    /// An argument the app passed is not acceptable; nothing changed.
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
 
     /// A photo was refused: unsupported format (convert HEIC/WebP to JPEG first), too large,
-    /// corrupt, or too many pixels. `kind` is a stable machine code.
-    #[error("photo refused ({kind}): {reason}")]
-    PhotoRejected { kind: String, reason: String },
+    /// corrupt, or too many pixels.
+    #[error("photo refused ({kind:?}): {reason}")]
+    PhotoRejected { kind: PhotoProblem, reason: String },
 
     /// A grid package failed verification; `grid_id` names the offending grid when there is one.
     #[error("grid package rejected: {reason}")]
@@ -42,7 +49,7 @@ pub enum GridPatrolError {
     #[error("storage failure: {reason}")]
     Storage { reason: String },
 
-    /// Sync needs the device enrolled first (`enroll`), or `configure_sync` was not called.
+    /// Sync needs the device enrolled first (`enroll`, after `configure_sync`).
     #[error("this device is not enrolled with a platform")]
     NotEnrolled,
 
@@ -57,6 +64,62 @@ pub enum GridPatrolError {
     /// The platform refused a request; `code` is the protocol's stable code.
     #[error("platform answered {status} {code}")]
     Platform { status: u16, code: String },
+
+    /// The instance was closed, or its sync engine replaced by `configure_sync`, mid-call.
+    #[error("the instance was closed")]
+    Closed,
+
+    /// A bug in the library; report it with the library version.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+/// What a `NotFound` did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ItemKind {
+    Subtype,
+    Problem,
+    Attribute,
+    Draft,
+    Report,
+    Photo,
+}
+
+/// Why a photo was refused (the core's stable codes, as an enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoProblem {
+    Empty,
+    UnsupportedFormat,
+    TooLarge,
+    TooManyPixels,
+    Corrupt,
+    InvalidPhotoId,
+    /// Encoding or configuration failed on the device: not the photo's fault.
+    Processing,
+}
+
+fn item_kind(kind: &str) -> Option<ItemKind> {
+    Some(match kind {
+        "subtype" => ItemKind::Subtype,
+        "problem" => ItemKind::Problem,
+        "attribute" => ItemKind::Attribute,
+        "draft" => ItemKind::Draft,
+        "report" => ItemKind::Report,
+        "photo" => ItemKind::Photo,
+        _ => return None,
+    })
+}
+
+fn photo_problem(error: &MediaError) -> PhotoProblem {
+    match error {
+        MediaError::Empty => PhotoProblem::Empty,
+        MediaError::UnsupportedFormat { .. } => PhotoProblem::UnsupportedFormat,
+        MediaError::TooLarge { .. } => PhotoProblem::TooLarge,
+        MediaError::TooManyPixels { .. } => PhotoProblem::TooManyPixels,
+        MediaError::Corrupt { .. } => PhotoProblem::Corrupt,
+        MediaError::InvalidPhotoId => PhotoProblem::InvalidPhotoId,
+        _ => PhotoProblem::Processing,
+    }
 }
 
 impl From<Error> for GridPatrolError {
@@ -65,26 +128,29 @@ impl From<Error> for GridPatrolError {
             Error::DataDirectory { source, .. } => Self::DataDirectory {
                 reason: source.to_string(),
             },
+            Error::DataDirectoryInUse => Self::DataDirectoryInUse,
             Error::SchemaTooNew { .. } => Self::NewerData {
                 reason: error.to_string(),
             },
             Error::EventListRejected(problems) => Self::EventListRejected { problems: problems.0 },
-            Error::UnknownCode { kind, code } => Self::NotFound {
-                kind: kind.into(),
-                code,
+            Error::UnknownCode { kind, code } => match item_kind(kind) {
+                Some(kind) => Self::NotFound { kind, code },
+                None => Self::Internal {
+                    reason: format!("unknown item kind {kind}"),
+                },
             },
             Error::InvalidArgument { field, reason } => Self::InvalidArgument {
                 field: field.into(),
                 reason,
             },
-            Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => {
+            Error::Photo(MediaError::Io(_)) => {
                 tracing::error!(%error, "photo store failure");
                 Self::Storage {
                     reason: error.to_string(),
                 }
             }
             Error::Photo(error) => Self::PhotoRejected {
-                kind: error.code().into(),
+                kind: photo_problem(&error),
                 reason: error.to_string(),
             },
             Error::GridPackage(error) => Self::GridPackageRejected {
@@ -95,11 +161,29 @@ impl From<Error> for GridPatrolError {
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },
             Error::Platform { status, code } => Self::Platform { status, code },
+            Error::Closed => Self::Closed,
+            Error::Internal { reason } => {
+                tracing::error!(%reason, "internal error");
+                Self::Internal { reason }
+            }
             Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),
                 }
+            }
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for GridPatrolError {
+    fn from(join: tokio::task::JoinError) -> Self {
+        if join.is_cancelled() {
+            Self::Closed
+        } else {
+            tracing::error!("a gridpatrol task panicked");
+            Self::Internal {
+                reason: "a task panicked".into(),
             }
         }
     }

@@ -1,11 +1,18 @@
 //! gridpatrol-ffi: the uniffi surface of gridpatrol-core for Kotlin and Swift.
 //!
-//! Owns only the exported names: each method is one call into the core, errors cross through
-//! [`GridPatrolError`]. No logic lives here (see docs/ARCHITECTURE.md): if a method needs more
-//! than a call and a conversion, the missing piece belongs in the core.
+//! Owns only the exported names, the mobile API conventions applied to them (see
+//! docs/ARCHITECTURE.md, "Mobile API conventions": slow calls are `async` and run on the core's
+//! runtime, durations are `Duration`, kinds are enums, arguments are checked at the call) and
+//! the one-instance-per-directory registry. Each method is one call into the core; errors
+//! cross through [`GridPatrolError`]. If a method needs more than a call and a conversion, the
+//! missing piece belongs in the core.
+//!
+//! Modules: [`sync`] the sync exports and the one engine per directory, [`observe`] the
+//! observers and their subscriptions, [`run`] where calls run.
 
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use gridpatrol_core::capture::{
     CapturePolicy, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter, SubmitOutcome, SubmittedReport,
@@ -14,14 +21,18 @@ use gridpatrol_core::capture::{
 use gridpatrol_core::client::{Client, GridRef, PhotoRetention};
 use gridpatrol_core::location::LocationFix;
 use gridpatrol_core::media::PhotoPruneSummary;
-use gridpatrol_core::sync::{
-    NetworkPolicy, NetworkState, QueueHealth, SyncConfig, SyncEngine, SyncListener, SyncSummary, SyncTask,
-};
 use gridpatrol_core::taxonomy::{Category, EventListInfo, Problem, Role, SearchHit, Subtype};
 
 mod error;
+mod observe;
+mod run;
+mod sync;
 
-pub use error::GridPatrolError;
+pub use error::{GridPatrolError, ItemKind, PhotoProblem};
+pub use observe::{ObserverError, QueueHealthObserver, SubmitObserver, Subscription, SyncObserver};
+pub use sync::SyncTaskHandle;
+
+use run::blocking;
 
 uniffi::setup_scaffolding!();
 
@@ -33,46 +44,88 @@ pub fn library_version() -> String {
     gridpatrol_core::VERSION.to_string()
 }
 
-/// One gridpatrol data directory, opened once by the host app and shared by its screens.
+/// The grids of an installed grid package, by level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct GridCounts {
+    pub level1: i32,
+    pub level2: i32,
+    pub level3: i32,
+}
+
+/// One gridpatrol data directory, shared by the host app's screens and workers: `open` of a
+/// directory already open in this process returns the same instance. `close()` (or dropping
+/// the last reference) stops background sync, aborts in-flight work and releases the
+/// directory.
 #[derive(uniffi::Object)]
 pub struct GridPatrol {
     inner: Arc<Client>,
-    sync: RwLock<Option<Arc<SyncEngine>>>,
+    /// The canonical directory, the key in [`open_instances`].
+    key: PathBuf,
+    sync: Arc<sync::SyncSlot>,
+    observers: observe::Observers,
+}
+
+/// The instances open in this process, by canonical data directory.
+fn open_instances() -> MutexGuard<'static, HashMap<PathBuf, Weak<GridPatrol>>> {
+    static OPEN: OnceLock<Mutex<HashMap<PathBuf, Weak<GridPatrol>>>> = OnceLock::new();
+    OPEN.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 impl GridPatrol {
-    /// The engine of `configure_sync`; `NotEnrolled` before it.
-    fn engine(&self) -> Result<Arc<SyncEngine>> {
-        self.sync
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(GridPatrolError::NotEnrolled)
+    fn open_blocking(data_dir: String) -> Result<Arc<Self>> {
+        if data_dir.trim().is_empty() {
+            return Err(GridPatrolError::InvalidArgument {
+                field: "data_dir".into(),
+                reason: "must not be empty (it would mean the working directory)".into(),
+            });
+        }
+        let data_error = |e: std::io::Error| GridPatrolError::DataDirectory {
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(&data_dir).map_err(data_error)?;
+        let key = std::fs::canonicalize(&data_dir).map_err(data_error)?;
+        // Held while opening, so two concurrent opens of one directory make one instance.
+        let mut open = open_instances();
+        if let Some(existing) = open.get(&key).and_then(Weak::upgrade) {
+            return Ok(existing);
+        }
+        let client = Arc::new(Client::open(&data_dir)?);
+        let observers = observe::Observers::default();
+        let gp = Arc::new(Self {
+            sync: Arc::new(sync::SyncSlot::from_directory(
+                &client,
+                observers.sync_listener(),
+            )?),
+            inner: client,
+            key: key.clone(),
+            observers,
+        });
+        open.retain(|_, instance| instance.strong_count() > 0);
+        open.insert(key, Arc::downgrade(&gp));
+        Ok(gp)
+    }
+
+    fn client(&self) -> Arc<Client> {
+        self.inner.clone()
     }
 }
 
-/// The background sync loop of `start_background_sync`: `stop()` or dropping it ends the loop.
-#[derive(uniffi::Object)]
-pub struct SyncTaskHandle(SyncTask);
-
-#[uniffi::export]
-impl SyncTaskHandle {
-    pub fn stop(&self) {
-        self.0.stop()
+impl Drop for GridPatrol {
+    fn drop(&mut self) {
+        self.sync.shutdown();
+        self.observers.cancel_all();
+        let mut open = open_instances();
+        if open.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            open.remove(&self.key);
+        }
     }
 }
 
+/// Reads of local state: bounded and fast (an indexed SQLite read or memory), so plain calls.
 #[uniffi::export]
 impl GridPatrol {
-    /// Opens the data directory (created on first use), e.g. the app's `filesDir/gridpatrol`.
-    #[uniffi::constructor]
-    pub fn open(data_dir: String) -> Result<Arc<Self>> {
-        Ok(Arc::new(Self {
-            inner: Arc::new(Client::open(data_dir)?),
-            sync: RwLock::new(None),
-        }))
-    }
-
     pub fn version(&self) -> String {
         library_version()
     }
@@ -100,28 +153,14 @@ impl GridPatrol {
     }
 
     /// Ranked subtypes for the capture screen's search box: Chinese, pinyin (`jinggai`, `jg`),
-    /// English or synonyms; only what `role` may file when a role is given. At most 100 hits.
-    pub fn search_event_list(&self, query: String, role: Option<Role>, limit: u32) -> Vec<SearchHit> {
-        self.inner.search_event_list(&query, role, limit)
-    }
-
-    /// Verifies and installs an event-list package; on any problem nothing changes and
-    /// `EventListRejected` lists every problem with its code.
-    pub fn install_event_list(&self, package_json: Vec<u8>) -> Result<EventListInfo> {
-        Ok(self.inner.install_event_list(&package_json)?)
-    }
-
-    /// Returns to the event list bundled with the library.
-    pub fn reset_event_list(&self) -> Result<EventListInfo> {
-        Ok(self.inner.reset_event_list()?)
-    }
-
-    // --- grids -----------------------------------------------------------------------------
-
-    /// Installs the city's grid package (GeoJSON: id, level 1–3, parent_id, name per polygon).
-    /// Returns the grid counts at levels 1, 2 and 3.
-    pub fn install_grid_package(&self, geojson: String) -> Result<Vec<u32>> {
-        Ok(self.inner.install_grid_package(&geojson)?.to_vec())
+    /// English or synonyms; only what `role` may file when a role is given. At most 100 hits;
+    /// a negative `limit` is `InvalidArgument`.
+    pub fn search_event_list(&self, query: String, role: Option<Role>, limit: i32) -> Result<Vec<SearchHit>> {
+        let limit = u32::try_from(limit).map_err(|_| GridPatrolError::InvalidArgument {
+            field: "limit".into(),
+            reason: "must not be negative".into(),
+        })?;
+        Ok(self.inner.search_event_list(&query, role, limit))
     }
 
     /// The grids (level 1 → 3) a WGS-84 position lies in; empty outside every grid.
@@ -129,19 +168,12 @@ impl GridPatrol {
         self.inner.locate(lat, lon)
     }
 
-    // --- capture ---------------------------------------------------------------------------
-
     pub fn capture_policy(&self) -> CapturePolicy {
         self.inner.capture_policy()
     }
 
     pub fn set_capture_policy(&self, policy: CapturePolicy) {
         self.inner.set_capture_policy(policy)
-    }
-
-    /// Starts a report; `captured_at_ms` is when capture began (Unix ms), now when null.
-    pub fn create_draft(&self, reporter: Reporter, captured_at_ms: Option<i64>) -> Result<Draft> {
-        Ok(self.inner.create_draft(reporter, captured_at_ms)?)
     }
 
     pub fn draft(&self, draft_id: String) -> Result<Draft> {
@@ -152,78 +184,15 @@ impl GridPatrol {
         Ok(self.inner.drafts()?)
     }
 
-    pub fn set_event(
-        &self,
-        draft_id: String,
-        subtype: Option<String>,
-        problem: Option<String>,
-    ) -> Result<Draft> {
-        Ok(self.inner.set_event(&draft_id, subtype, problem)?)
-    }
-
-    /// Sets the fix as the OS reported it; GCJ-02 input is converted, WGS-84 is stored.
-    pub fn set_location(&self, draft_id: String, fix: LocationFix) -> Result<Draft> {
-        Ok(self.inner.set_location(&draft_id, fix)?)
-    }
-
-    pub fn clear_location(&self, draft_id: String) -> Result<Draft> {
-        Ok(self.inner.clear_location(&draft_id)?)
-    }
-
-    /// Adds a JPEG or PNG (the app converts HEIC first): resized, stripped of metadata, hashed
-    /// and stored in the data directory.
-    pub fn add_photo(&self, draft_id: String, image: Vec<u8>, kind: PhotoKind) -> Result<DraftPhoto> {
-        Ok(self.inner.add_photo(&draft_id, &image, kind)?)
-    }
-
-    pub fn remove_photo(&self, draft_id: String, sha256: String) -> Result<Draft> {
-        Ok(self.inner.remove_photo(&draft_id, &sha256)?)
-    }
-
-    /// The stored photo's path, for the app to display it.
+    /// The stored photo's path, for the app to display it; `NotFound` when it is not stored.
     pub fn photo_path(&self, sha256: String) -> Result<String> {
         Ok(self.inner.photo_path(&sha256)?)
-    }
-
-    /// Frees disk: unreferenced photo files, and full-size photos of reports delivered more
-    /// than `retention.delivered_photo_days` ago (thumbnails stay).
-    pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
-        Ok(self.inner.prune_photos(retention)?)
-    }
-
-    pub fn set_attribute(&self, draft_id: String, code: String, value: String) -> Result<Draft> {
-        Ok(self.inner.set_attribute(&draft_id, &code, &value)?)
-    }
-
-    pub fn remove_attribute(&self, draft_id: String, code: String) -> Result<Draft> {
-        Ok(self.inner.remove_attribute(&draft_id, &code)?)
-    }
-
-    pub fn set_description(&self, draft_id: String, text: String) -> Result<Draft> {
-        Ok(self.inner.set_description(&draft_id, &text)?)
-    }
-
-    pub fn set_component(&self, draft_id: String, component_id: Option<String>) -> Result<Draft> {
-        Ok(self.inner.set_component(&draft_id, component_id)?)
-    }
-
-    pub fn set_disposed_on_spot(&self, draft_id: String, disposed: bool) -> Result<Draft> {
-        Ok(self.inner.set_disposed_on_spot(&draft_id, disposed)?)
-    }
-
-    pub fn discard_draft(&self, draft_id: String) -> Result<()> {
-        Ok(self.inner.discard_draft(&draft_id)?)
     }
 
     /// Errors (block submit) and warnings (need acknowledgement), each with a stable code,
     /// the field, and messages in Chinese and English.
     pub fn validate_draft(&self, draft_id: String) -> Result<ValidationReport> {
         Ok(self.inner.validate_draft(&draft_id)?)
-    }
-
-    /// Moves a valid draft into the outbox durably; `Rejected` carries the findings when not.
-    pub fn submit(&self, draft_id: String, response: WarningResponse) -> Result<SubmitOutcome> {
-        Ok(self.inner.submit(&draft_id, response)?)
     }
 
     pub fn report(&self, report_id: String) -> Result<SubmittedReport> {
@@ -236,64 +205,126 @@ impl GridPatrol {
     }
 }
 
-/// Sync: the outbox drains to the command platform by itself (see `gridpatrol_core::sync`).
-#[uniffi::export(async_runtime = "tokio")]
+/// Everything that writes (each write is an fsynced SQLite commit), processes photos or parses
+/// packages: `async`, run on the runtime's blocking pool.
+#[uniffi::export]
 impl GridPatrol {
-    /// Points sync at a platform (e.g. `https://platform.example.cn`), with default settings.
-    pub fn configure_sync(&self, platform_url: String) -> Result<()> {
-        let engine = SyncEngine::new(self.inner.clone(), SyncConfig::new(platform_url))?;
-        *self.sync.write().unwrap_or_else(|p| p.into_inner()) = Some(engine);
-        Ok(())
+    /// Opens the data directory (created on first use), e.g. the app's `filesDir/gridpatrol`.
+    /// A directory already open in this process gives the same instance; one open by another
+    /// process is `DataDirectoryInUse`; an empty path is `InvalidArgument`.
+    #[uniffi::constructor]
+    pub async fn open(data_dir: String) -> Result<Arc<Self>> {
+        blocking(move || Self::open_blocking(data_dir)).await
     }
 
-    /// Enrolls this device with the platform's enrollment code; returns the device id.
-    pub async fn enroll(&self, enrollment_code: String, device_name: String) -> Result<String> {
-        Ok(self.engine()?.enroll(&enrollment_code, &device_name).await?)
+    /// Verifies and installs an event-list package; on any problem nothing changes and
+    /// `EventListRejected` lists every problem with its code.
+    pub async fn install_event_list(&self, package_json: Vec<u8>) -> Result<EventListInfo> {
+        let client = self.client();
+        blocking(move || Ok(client.install_event_list(&package_json)?)).await
     }
 
-    pub fn is_enrolled(&self) -> bool {
-        self.engine().is_ok_and(|e| e.is_enrolled())
+    /// Returns to the event list bundled with the library.
+    pub async fn reset_event_list(&self) -> Result<EventListInfo> {
+        let client = self.client();
+        blocking(move || Ok(client.reset_event_list()?)).await
     }
 
-    /// Sends what it can within `deadline_ms` (a WorkManager / BGTaskScheduler job).
-    pub async fn sync_now(&self, deadline_ms: u64) -> Result<SyncSummary> {
-        Ok(self
-            .engine()?
-            .sync_now(Duration::from_millis(deadline_ms))
-            .await?)
+    /// Installs the city's grid package (GeoJSON: id, level 1–3, parent_id, name per polygon).
+    pub async fn install_grid_package(&self, geojson: String) -> Result<GridCounts> {
+        let client = self.client();
+        blocking(move || {
+            let [level1, level2, level3] = client.install_grid_package(&geojson)?.map(|n| n as i32);
+            Ok(GridCounts {
+                level1,
+                level2,
+                level3,
+            })
+        })
+        .await
     }
 
-    pub fn queue_health(&self) -> Result<QueueHealth> {
-        Ok(self.engine()?.queue_health()?)
+    /// Starts a report; `captured_at_ms` is when capture began (Unix ms), now when null.
+    pub async fn create_draft(&self, reporter: Reporter, captured_at_ms: Option<i64>) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.create_draft(reporter, captured_at_ms)?)).await
     }
 
-    /// The host's connectivity callback: online, and whether the network is metered.
-    pub fn set_network(&self, online: bool, metered: bool) -> Result<()> {
-        self.engine()?.set_network(NetworkState { online, metered });
-        Ok(())
+    /// Sets the subtype and problem; a problem without its subtype is `InvalidArgument`.
+    pub async fn set_event(
+        &self,
+        draft_id: String,
+        subtype: Option<String>,
+        problem: Option<String>,
+    ) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_event(&draft_id, subtype, problem)?)).await
     }
 
-    /// With `photos_on_metered` false, photo bytes wait for an unmetered network.
-    pub fn set_network_policy(&self, photos_on_metered: bool) -> Result<()> {
-        self.engine()?.set_policy(NetworkPolicy { photos_on_metered });
-        Ok(())
+    /// Sets the fix as the OS reported it; GCJ-02 input is converted, WGS-84 is stored.
+    pub async fn set_location(&self, draft_id: String, fix: LocationFix) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_location(&draft_id, fix)?)).await
     }
 
-    pub fn set_sync_listener(&self, listener: Option<Arc<dyn SyncListener>>) -> Result<()> {
-        self.engine()?.set_listener(listener);
-        Ok(())
+    pub async fn clear_location(&self, draft_id: String) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.clear_location(&draft_id)?)).await
     }
 
-    /// Syncs every `interval_ms` and when the network comes back, until the handle is stopped
-    /// or dropped.
-    pub fn start_background_sync(&self, interval_ms: u64) -> Result<Arc<SyncTaskHandle>> {
-        Ok(Arc::new(SyncTaskHandle(
-            self.engine()?.start(Duration::from_millis(interval_ms)),
-        )))
+    /// Adds a JPEG or PNG (the app converts HEIC first): resized, stripped of metadata, hashed
+    /// and stored in the data directory.
+    pub async fn add_photo(&self, draft_id: String, image: Vec<u8>, kind: PhotoKind) -> Result<DraftPhoto> {
+        let client = self.client();
+        blocking(move || Ok(client.add_photo(&draft_id, &image, kind)?)).await
     }
 
-    /// Installs the platform's current event list when it changed and verifies; null when not.
-    pub async fn pull_event_list(&self) -> Result<Option<EventListInfo>> {
-        Ok(self.engine()?.pull_event_list().await?)
+    pub async fn remove_photo(&self, draft_id: String, sha256: String) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.remove_photo(&draft_id, &sha256)?)).await
+    }
+
+    /// Frees disk: unreferenced photo files, and full-size photos of reports delivered more
+    /// than `retention.delivered_photo_days` ago (thumbnails stay).
+    pub async fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
+        let client = self.client();
+        blocking(move || Ok(client.prune_photos(retention)?)).await
+    }
+
+    pub async fn set_attribute(&self, draft_id: String, code: String, value: String) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_attribute(&draft_id, &code, &value)?)).await
+    }
+
+    pub async fn remove_attribute(&self, draft_id: String, code: String) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.remove_attribute(&draft_id, &code)?)).await
+    }
+
+    pub async fn set_description(&self, draft_id: String, text: String) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_description(&draft_id, &text)?)).await
+    }
+
+    pub async fn set_component(&self, draft_id: String, component_id: Option<String>) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_component(&draft_id, component_id)?)).await
+    }
+
+    pub async fn set_disposed_on_spot(&self, draft_id: String, disposed: bool) -> Result<Draft> {
+        let client = self.client();
+        blocking(move || Ok(client.set_disposed_on_spot(&draft_id, disposed)?)).await
+    }
+
+    pub async fn discard_draft(&self, draft_id: String) -> Result<()> {
+        let client = self.client();
+        blocking(move || Ok(client.discard_draft(&draft_id)?)).await
+    }
+
+    /// Moves a valid draft into the outbox durably; `Rejected` carries the findings when not.
+    /// Submit observers and queue-health observers hear of it.
+    pub async fn submit(&self, draft_id: String, response: WarningResponse) -> Result<SubmitOutcome> {
+        let client = self.client();
+        blocking(move || Ok(client.submit(&draft_id, response)?)).await
     }
 }

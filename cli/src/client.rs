@@ -213,6 +213,8 @@ pub fn core_failure(error: Error) -> Failure {
             Failure::new("platform", message, 1).with("platform_code", code)
         }
         Error::SchemaTooNew { .. } => Failure::new("schema_too_new", message, 1),
+        Error::DataDirectoryInUse => Failure::new("data_directory_in_use", message, 1),
+        Error::Closed | Error::Internal { .. } => Failure::new("internal", message, 1),
         Error::DataDirectory { .. } | Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
             Failure::new("storage", message, 1)
         }

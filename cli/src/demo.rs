@@ -57,13 +57,13 @@ struct Summary {
     rejected_on_device: u32,
     rejected_by_reason: BTreeMap<String, u32>,
     submitted: u32,
-    delivered: u32,
+    delivered: i32,
     platform_reports: i64,
     duplicates: i64,
-    pending: u32,
-    parked: u32,
-    retries: u32,
-    bytes_sent: u64,
+    pending: i32,
+    parked: i32,
+    retries: i32,
+    bytes_sent: i64,
     photos_on_platform: i64,
     devices: u32,
     faults_injected_rate: f64,
@@ -325,7 +325,7 @@ async fn day(args: Args, root: PathBuf) -> Result<(), Failure> {
             .queue_health()
             .map_err(|e| fail("storage")(e.to_string()))?;
         summary.pending += health.pending;
-        summary.parked += health.parked.len() as u32;
+        summary.parked += health.parked.len() as i32;
         summary.delivered += health.delivered;
     }
     let stats = platform.stats().map_err(fail("platform"))?;

@@ -62,7 +62,8 @@ pub fn sync(client: Client, deadline_s: u64, json: bool) -> Result<(), Failure> 
             "parked_reports": health.parked.iter()
                 .map(|p| json!({"report_id": p.report_id, "code": p.code, "reason": p.reason}))
                 .collect::<Vec<_>>(),
-            "delivered_this_run": summary.delivered,
+            "delivered_this_run": summary.delivered_this_run,
+            "parked_this_run": summary.parked_this_run,
             "retries": summary.retries,
             "bytes_sent": summary.bytes_sent,
         }));
@@ -70,7 +71,7 @@ pub fn sync(client: Client, deadline_s: u64, json: bool) -> Result<(), Failure> 
         out!(
             "delivered {} (this run {}), pending {}, parked {}, retries {}, {} bytes sent",
             health.delivered,
-            summary.delivered,
+            summary.delivered_this_run,
             health.pending,
             health.parked.len(),
             summary.retries,

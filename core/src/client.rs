@@ -3,6 +3,13 @@
 //! Owns the lifetime of what a host app opens once (`Client::open`) and the choice of event
 //! list (the installed package, or the bundled one). Each feature's logic lives in its own
 //! module; the client only wires them to the store.
+//!
+//! One `Client` per data directory: `open` takes the directory's OS lock ([`DirLock`]), so a
+//! second instance — another process, or this one while the first is alive — gets
+//! [`Error::DataDirectoryInUse`] and never runs the start-up sweep over a live instance's
+//! files. The client also carries what every user of the directory shares: the outbox lock
+//! (one sync run at a time, whatever number of engines) and the change signals observers
+//! follow ([`Client::changes`], [`Client::submitted`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -17,7 +24,7 @@ use crate::capture::{
 use crate::grid::GridIndex;
 use crate::location::LocationFix;
 use crate::media::{PhotoConfig, PhotoPruneSummary, PhotoStore};
-use crate::store::Store;
+use crate::store::{DirLock, Store};
 use crate::taxonomy::{Category, EventList, EventListInfo, MAX_PHOTOS, Problem, Role, SearchHit, Subtype};
 use crate::{Error, Result};
 
@@ -33,7 +40,8 @@ const PRUNE_GRACE: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoRetention {
-    pub delivered_photo_days: u32,
+    /// Days; negative is `InvalidArgument`.
+    pub delivered_photo_days: i32,
 }
 
 pub struct Client {
@@ -43,6 +51,14 @@ pub struct Client {
     event_list: RwLock<Arc<EventList>>,
     grids: RwLock<Option<Arc<GridIndex>>>,
     policy: RwLock<CapturePolicy>,
+    /// Bumped after every change of the outbox (submit, delivery, park, retry time).
+    changes: tokio::sync::watch::Sender<u64>,
+    /// The id of each report as it enters the outbox.
+    submitted: tokio::sync::broadcast::Sender<String>,
+    /// Held by a sync run: one run at a time on this directory's outbox.
+    outbox_lock: tokio::sync::Mutex<()>,
+    /// Last, so the lock is released after the store is closed.
+    _lock: DirLock,
 }
 
 impl std::fmt::Debug for Client {
@@ -63,13 +79,21 @@ pub struct GridRef {
 }
 
 impl Client {
-    /// Opens the data directory, creating it on first use.
+    /// Opens the data directory, creating it on first use. An empty path is refused (it would
+    /// mean the working directory); a directory open elsewhere is [`Error::DataDirectoryInUse`].
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
         let data_dir = data_dir.as_ref().to_path_buf();
+        if data_dir.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument {
+                field: "data_dir",
+                reason: "must not be empty".into(),
+            });
+        }
         std::fs::create_dir_all(&data_dir).map_err(|source| Error::DataDirectory {
             path: data_dir.clone(),
             source,
         })?;
+        let lock = DirLock::acquire(&data_dir)?;
         let store = Store::open(&data_dir.join(DATABASE_FILE))?;
         let event_list = RwLock::new(load_installed_event_list(&store)?);
         let photos = PhotoStore::new(data_dir.join(PHOTO_DIR), PhotoConfig::default())?;
@@ -83,7 +107,32 @@ impl Client {
             event_list,
             grids,
             policy: RwLock::new(CapturePolicy::default()),
+            changes: tokio::sync::watch::Sender::new(0),
+            submitted: tokio::sync::broadcast::Sender::new(64),
+            outbox_lock: tokio::sync::Mutex::new(()),
+            _lock: lock,
         })
+    }
+
+    /// Changes whenever the outbox changed (submit, delivery, park, retry time): what queue
+    /// health observers wait on. The value is only a counter.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// The id of each report submitted from now on. A receiver that falls more than 64 behind
+    /// gets `Lagged` and goes on with the newest.
+    pub fn submitted(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.submitted.subscribe()
+    }
+
+    /// Tells observers the outbox changed.
+    pub(crate) fn outbox_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn outbox_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.outbox_lock
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -267,6 +316,12 @@ impl Client {
     /// Sets the subtype and problem (either may be cleared). Attributes the new subtype does
     /// not define are dropped.
     pub fn set_event(&self, id: &str, subtype: Option<String>, problem: Option<String>) -> Result<Draft> {
+        if problem.is_some() && subtype.is_none() {
+            return Err(Error::InvalidArgument {
+                field: "problem",
+                reason: "a problem needs its subtype".into(),
+            });
+        }
         let list = self.event_list();
         if let Some(code) = &subtype {
             list.subtype(code).ok_or_else(|| Error::UnknownCode {
@@ -377,6 +432,12 @@ impl Client {
     /// last hour is left alone (a photo being added is not referenced yet). It reads every
     /// report row: call it now and then, e.g. after a sync, not on a hot path.
     pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
+        if retention.delivered_photo_days < 0 {
+            return Err(Error::InvalidArgument {
+                field: "delivered_photo_days",
+                reason: "must not be negative".into(),
+            });
+        }
         let delivered_since = now_ms() - i64::from(retention.delivered_photo_days) * 86_400_000;
         let (photos, thumbs) = self
             .store
@@ -392,9 +453,16 @@ impl Client {
         Ok(summary)
     }
 
-    /// Where a stored photo is, for the app to display it.
+    /// Where a stored photo is, for the app to display it; `UnknownCode` when it is not stored.
     pub fn photo_path(&self, sha256: &str) -> Result<String> {
-        Ok(self.photos.path_of(sha256)?.display().to_string())
+        let path = self.photos.path_of(sha256)?;
+        if !path.is_file() {
+            return Err(Error::UnknownCode {
+                kind: "photo",
+                code: sha256.into(),
+            });
+        }
+        Ok(path.display().to_string())
     }
 
     pub fn remove_photo(&self, id: &str, sha256: &str) -> Result<Draft> {
@@ -497,13 +565,22 @@ impl Client {
 
     /// Validates a draft as submit would, without submitting.
     pub fn validate_draft(&self, id: &str) -> Result<ValidationReport> {
+        let (list, grids) = (self.event_list(), self.grids());
         self.store.read(|conn| {
             let draft = capture::load_draft(conn, id)?;
-            self.validate_in(conn, &draft)
+            self.validate_in(conn, &draft, &list, grids.as_deref())
         })
     }
 
-    fn validate_in(&self, conn: &rusqlite::Connection, draft: &Draft) -> Result<ValidationReport> {
+    /// Validates against one snapshot of the event list and grids (`submit` builds the report
+    /// from the same snapshot, so a list installed meanwhile cannot split the two).
+    fn validate_in(
+        &self,
+        conn: &rusqlite::Connection,
+        draft: &Draft,
+        list: &EventList,
+        grids: Option<&GridIndex>,
+    ) -> Result<ValidationReport> {
         let policy = self.capture_policy();
         let earlier = match (&draft.subtype, &draft.fix) {
             (Some(subtype), Some(fix)) => capture::reports_nearby(
@@ -519,15 +596,7 @@ impl Client {
             )?,
             _ => Vec::new(),
         };
-        let grids = self.grids();
-        Ok(capture::validate(
-            draft,
-            &self.event_list(),
-            grids.as_deref(),
-            &policy,
-            &earlier,
-            now_ms(),
-        ))
+        Ok(capture::validate(draft, list, grids, &policy, &earlier, now_ms()))
     }
 
     /// Submits a draft: only without errors and with every warning acknowledged (or overridden
@@ -537,22 +606,32 @@ impl Client {
         if let Some(reason) = &response.override_reason {
             check_text("override_reason", reason, VALUE_HARD_LIMIT_CHARS)?;
         }
-        let list = self.event_list();
+        // One snapshot for validating and building: the list the report says it was checked
+        // against is the list it was checked against.
+        let (list, grids) = (self.event_list(), self.grids());
+        let mut fresh = false;
         let outcome = self.store.write(|tx| {
             if capture::report_exists(tx, id)? {
                 return Ok(SubmitOutcome::Submitted { report_id: id.into() });
             }
             let draft = capture::load_draft(tx, id)?;
-            let report = self.validate_in(tx, &draft)?;
+            let report = self.validate_in(tx, &draft, &list, grids.as_deref())?;
             if !report.is_valid() || !report.unanswered_warnings(&response).is_empty() {
                 return Ok(SubmitOutcome::Rejected { report });
             }
-            let subtype = list
-                .subtype(draft.subtype.as_deref().expect("valid drafts have a subtype"))
-                .expect("validated");
+            let subtype = draft
+                .subtype
+                .as_deref()
+                .and_then(|code| list.subtype(code))
+                .ok_or_else(|| Error::Internal {
+                    reason: "a valid draft's subtype is not in the list it was validated against".into(),
+                })?;
+            let problem = draft.problem.clone().ok_or_else(|| Error::Internal {
+                reason: "a valid draft has no problem".into(),
+            })?;
             let grid_id = draft
                 .fix
-                .and_then(|f| self.grids()?.locate(f.lat, f.lon).map(|c| c.basic.id.clone()));
+                .and_then(|f| grids.as_deref()?.locate(f.lat, f.lon).map(|c| c.basic.id.clone()));
             let info = list.info();
             let now = now_ms();
             let submitted = SubmittedReport {
@@ -560,7 +639,7 @@ impl Client {
                 reporter: draft.reporter.clone(),
                 category: subtype.category.clone(),
                 subtype: subtype.code.clone(),
-                problem: draft.problem.clone().expect("valid drafts have a problem"),
+                problem,
                 fix: draft.fix,
                 input_datum: draft.input_datum,
                 grid_id,
@@ -577,12 +656,17 @@ impl Client {
                 override_reason: response.override_reason.clone().filter(|r| !r.trim().is_empty()),
             };
             capture::submit_draft(tx, &submitted, now)?;
+            fresh = true;
             Ok(SubmitOutcome::Submitted {
                 report_id: submitted.id,
             })
         })?;
-        if let SubmitOutcome::Submitted { report_id } = &outcome {
+        if let SubmitOutcome::Submitted { report_id } = &outcome
+            && fresh
+        {
             tracing::info!(report_id = %report_id, "report submitted to the outbox");
+            self.outbox_changed();
+            let _ = self.submitted.send(report_id.clone());
         }
         Ok(outcome)
     }
@@ -693,6 +777,37 @@ mod tests {
         assert!(data.join(DATABASE_FILE).exists());
         drop(client);
         Client::open(&data).expect("reopen");
+    }
+
+    #[test]
+    fn a_second_open_of_a_live_directory_is_refused_and_sweeps_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = Client::open(dir.path()).expect("open");
+        // A photo being written by the first instance: a temp file in its photo store.
+        let temp = dir
+            .path()
+            .join(PHOTO_DIR)
+            .join("photos")
+            .join("ab")
+            .join(".in-flight.jpg.tmp");
+        std::fs::create_dir_all(temp.parent().expect("parent")).expect("dir");
+        std::fs::write(&temp, b"half a photo").expect("temp");
+        // A second instance in this process waits for the first, then gives up.
+        assert!(matches!(Client::open(dir.path()), Err(Error::DataDirectoryInUse)));
+        assert!(temp.exists(), "the live instance's temp file is untouched");
+        drop(first);
+        Client::open(dir.path()).expect("free once the first is closed");
+    }
+
+    #[test]
+    fn an_empty_data_dir_is_refused() {
+        assert!(matches!(
+            Client::open(""),
+            Err(Error::InvalidArgument {
+                field: "data_dir",
+                ..
+            })
+        ));
     }
 
     #[test]

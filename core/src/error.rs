@@ -20,6 +20,19 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Another instance holds the data directory: another process (an OS file lock), or one in
+    /// this process that did not close within the wait.
+    #[error("the data directory is in use by another gridpatrol instance")]
+    DataDirectoryInUse,
+
+    /// The instance was closed (or its sync engine replaced) while the call ran.
+    #[error("the gridpatrol instance was closed")]
+    Closed,
+
+    /// A bug inside the core (a task panicked); the app can only report it.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+
     #[error(
         "the store was written by a newer gridpatrol (schema {found}, this build knows up to {supported})"
     )]

@@ -2,11 +2,15 @@
 //!
 //! Owns opening the database (WAL, one writer and one reader connection), the transaction
 //! discipline (`read(|conn|)` and `write(|tx|)`, one transaction per write) and the schema with
-//! its upgrade steps. It does not know what reports or packages mean: the modules that own
+//! its upgrade steps, and the data directory's lock ([`DirLock`]: one open instance per
+//! directory, whatever the process). It does not know what reports or packages mean: the modules that own
 //! those tables write their own SQL through `read` and `write`.
 
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
@@ -60,6 +64,71 @@ impl Store {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+}
+
+/// The lock file in every data directory; it holds no data.
+const LOCK_FILE: &str = "gridpatrol.lock";
+
+/// How long an open waits for an instance of this process that is closing (its tasks are
+/// being aborted and drop their last references) to release the directory.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
+/// The OS lock on a data directory (`flock` on `gridpatrol.lock`), held as long as the value
+/// lives. Another process is refused at once with [`Error::DataDirectoryInUse`]; in this
+/// process an open waits up to five seconds for a closing instance to let go, so a close
+/// followed by a reopen works. Start-up work that touches files (the photo temp-file sweep)
+/// runs only once the lock is held, so it never sees a live instance's files.
+#[derive(Debug)]
+pub struct DirLock {
+    file: File,
+    /// The canonical lock file path, the key in [`held_here`].
+    path: PathBuf,
+}
+
+/// The lock files this process holds. Checked and changed under its mutex together with the
+/// OS lock, so "held by us" and "held by another process" are told apart without a race.
+fn held_here() -> MutexGuard<'static, HashSet<PathBuf>> {
+    static HELD: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    HELD.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+impl DirLock {
+    /// Locks the existing directory `dir`.
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        let path = dir.canonicalize()?.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        let give_up = Instant::now() + RELEASE_WAIT;
+        loop {
+            {
+                let mut held = held_here();
+                match file.try_lock() {
+                    Ok(()) => {
+                        held.insert(path.clone());
+                        return Ok(DirLock { file, path });
+                    }
+                    Err(TryLockError::WouldBlock) if held.contains(&path) && Instant::now() < give_up => {}
+                    Err(TryLockError::WouldBlock) => return Err(Error::DataDirectoryInUse),
+                    Err(TryLockError::Error(e)) => return Err(e.into()),
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let mut held = held_here();
+        let _ = self.file.unlock();
+        held.remove(&self.path);
     }
 }
 
@@ -238,6 +307,33 @@ mod tests {
             .expect("bump");
         drop(store);
         assert!(matches!(Store::open(&path), Err(Error::SchemaTooNew { .. })));
+    }
+
+    #[test]
+    fn a_directory_locked_elsewhere_is_in_use_and_free_again_once_released() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Another process's lock, as the OS sees it: a separate open file description.
+        let other = File::create(dir.path().join(LOCK_FILE)).expect("lock file");
+        other.try_lock().expect("the other process locks");
+        let started = Instant::now();
+        assert!(matches!(
+            DirLock::acquire(dir.path()),
+            Err(Error::DataDirectoryInUse)
+        ));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "another process: refused at once"
+        );
+        other.unlock().expect("unlock");
+        let lock = DirLock::acquire(dir.path()).expect("free again");
+        // Held here: a second lock waits for the first to be dropped.
+        let waiter = std::thread::spawn({
+            let dir = dir.path().to_path_buf();
+            move || DirLock::acquire(&dir).map(|_| ())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        drop(lock);
+        waiter.join().expect("thread").expect("acquired after the drop");
     }
 
     #[test]

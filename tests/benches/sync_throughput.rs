@@ -404,7 +404,7 @@ fn run_ours(seed: &Seed, work: &Path, parallel: usize) -> f64 {
             summary.parked,
             summary.retries
         ),
-        (n, 0, 0, 0),
+        (n as i32, 0, 0, 0),
         "ours: {summary:?}"
     );
     platform.check("ours", n as u64, seed.photos(), seed.photo_bytes());

@@ -10,7 +10,7 @@ use gridpatrol_core::capture::{Draft, OutboxEntry, PhotoKind, SubmitOutcome, War
 use gridpatrol_core::location::{Datum, LocationFix};
 use gridpatrol_core::media::MediaError;
 use gridpatrol_core::{Client, Error};
-use gridpatrol_ffi::{GridPatrol, GridPatrolError};
+use gridpatrol_ffi::{GridPatrol, GridPatrolError, ItemKind, PhotoProblem};
 use gridpatrol_tests::{
     DUPLICATE_WARNING, OTHER_PROBLEM, OTHER_SUBTYPE, PROBLEM, Rng, SUBTYPE, ack_duplicates, fill_valid_draft,
     gps_fix, inspector, place, textured_jpeg,
@@ -647,45 +647,49 @@ fn tables(data: &Path) -> Vec<String> {
 
 // --- the same through the FFI --------------------------------------------------------------
 
+/// Runs an async export to completion, as a coroutine scope would.
+fn block<F: std::future::Future>(call: F) -> F::Output {
+    gridpatrol_core::sync::runtime().block_on(call)
+}
+
 #[test]
 fn the_ffi_reports_public_error_variants() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = GridPatrol::open(dir.path().join("data").display().to_string()).expect("open");
-    let id = app
-        .create_draft(inspector("insp-0042"), None)
+    let app = block(GridPatrol::open(dir.path().join("data").display().to_string())).expect("open");
+    let id = block(app.create_draft(inspector("insp-0042"), None))
         .expect("create_draft")
         .id;
     let before = app.draft(id.clone()).expect("draft");
 
-    match app.add_photo(id.clone(), heic(), PhotoKind::Evidence) {
+    match block(app.add_photo(id.clone(), heic(), PhotoKind::Evidence)) {
         Err(GridPatrolError::PhotoRejected { kind, reason }) => {
-            assert_eq!(kind, "unsupported_format");
+            assert_eq!(kind, PhotoProblem::UnsupportedFormat);
             assert!(reason.contains("HEIC"), "{reason}");
         }
         other => panic!("expected PhotoRejected, got {other:?}"),
     }
     let good = good_jpeg();
-    match app.add_photo(id.clone(), good[..good.len() / 2].to_vec(), PhotoKind::Evidence) {
-        Err(GridPatrolError::PhotoRejected { kind, .. }) => assert_eq!(kind, "corrupt"),
+    match block(app.add_photo(id.clone(), good[..good.len() / 2].to_vec(), PhotoKind::Evidence)) {
+        Err(GridPatrolError::PhotoRejected { kind, .. }) => assert_eq!(kind, PhotoProblem::Corrupt),
         other => panic!("expected PhotoRejected, got {other:?}"),
     }
-    match app.set_location(
+    match block(app.set_location(
         id.clone(),
         LocationFix {
             lat: f64::NAN,
             ..gps_fix(31.3, 120.6)
         },
-    ) {
+    )) {
         Err(GridPatrolError::InvalidArgument { field, .. }) => assert_eq!(field, "fix"),
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
-    match app.set_description(id.clone(), "井".repeat(350_000)) {
+    match block(app.set_description(id.clone(), "井".repeat(350_000))) {
         Err(GridPatrolError::InvalidArgument { field, .. }) => assert_eq!(field, "description"),
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
-    match app.set_event(id.clone(), Some("99-999".into()), None) {
+    match block(app.set_event(id.clone(), Some("99-999".into()), None)) {
         Err(GridPatrolError::NotFound { kind, code }) => {
-            assert_eq!((kind.as_str(), code.as_str()), ("subtype", "99-999"))
+            assert_eq!((kind, code.as_str()), (ItemKind::Subtype, "99-999"))
         }
         other => panic!("expected NotFound, got {other:?}"),
     }

@@ -231,7 +231,7 @@ async fn retry_after_is_honoured() {
             .iter()
             .filter(|p| p.event == SyncEvent::Retrying)
             .count();
-        assert_eq!(retrying as u32, retries);
+        assert_eq!(retrying as i32, retries);
     })
     .await
     .expect("test within its time bound");
@@ -459,7 +459,7 @@ async fn a_photo_the_platform_holds_part_of_is_sent_from_its_offset() {
         engine.enroll(CODE, "p").await.expect("enroll");
         let summary = engine.sync_now(BOUND).await.expect("sync");
         assert_eq!((summary.delivered, summary.pending, summary.retries), (1, 0, 0));
-        assert_eq!(summary.bytes_sent, (bytes.len() - half) as u64);
+        assert_eq!(summary.bytes_sent, (bytes.len() - half) as i64);
         let stats = platform.stats().await;
         assert_eq!(
             (stats["partial_photos"].as_u64(), stats["photos"].as_u64()),
@@ -516,7 +516,7 @@ async fn one_reporters_photo_less_reports_go_in_batches_in_submit_order() {
         let summary = engine.sync_now(BOUND).await.expect("sync");
         assert_eq!(
             (summary.delivered, summary.pending, summary.parked),
-            (ids.len() as u32 - 1, 0, 1)
+            (ids.len() as i32 - 1, 0, 1)
         );
         let health = engine.queue_health().expect("health");
         assert_eq!(health.parked[0].report_id, bad);
@@ -551,7 +551,7 @@ async fn a_platform_that_refuses_batches_gets_the_reports_one_by_one() {
         let summary = engine.sync_now(BOUND).await.expect("sync");
         assert_eq!(
             (summary.delivered, summary.pending, summary.parked),
-            (ids.len() as u32, 0, 0)
+            (ids.len() as i32, 0, 0)
         );
         let stats = platform.stats().await;
         assert_eq!(stats["reports"], ids.len() as u64, "{stats}");

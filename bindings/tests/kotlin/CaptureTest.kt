@@ -23,6 +23,7 @@ import uniffi.gridpatrol_core.SubmitOutcome
 import uniffi.gridpatrol_core.WarningResponse
 import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
+import uniffi.gridpatrol_ffi.PhotoProblem
 
 /** A camera-like JPEG made on the JVM: a gradient with texture, 1600×1200. */
 fun testJpeg(width: Int = 1600, height: Int = 1200): ByteArray {
@@ -68,7 +69,7 @@ val captureTests = listOf(
             assertEquals(OutboxState.PENDING, entry.state)
             assertTrue(gp.drafts().isEmpty())
             // A pending report keeps its photo whatever the retention.
-            val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0u))
+            val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0))
             assertEquals(PhotoPruneSummary(photosRemoved = 0u, thumbsRemoved = 0u, bytesFreed = 0uL), pruned)
             assertTrue(java.io.File(gp.photoPath(report.photos.single().sha256)).isFile)
         }
@@ -94,7 +95,7 @@ val captureTests = listOf(
             val draft = gp.createDraft(inspector, null)
             val heic = byteArrayOf(0, 0, 0, 24) + "ftypheic".toByteArray() + ByteArray(64)
             val refused = assertFailsWith<GridPatrolException.PhotoRejected> { gp.addPhoto(draft.id, heic, PhotoKind.EVIDENCE) }
-            assertEquals("unsupported_format", refused.kind)
+            assertEquals(PhotoProblem.UNSUPPORTED_FORMAT, refused.kind)
             assertFailsWith<GridPatrolException.InvalidArgument> { gp.setLocation(draft.id, gpsFix().copy(lat = Double.NaN)) }
             assertEquals(draft, gp.draft(draft.id))
         }

@@ -11,7 +11,8 @@ import uniffi.gridpatrol_core.Role
 import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
 
-private fun <T> withPatrol(body: (GridPatrol) -> T): T = GridPatrol.open(freshDataDir("events")).use(body)
+private suspend fun <T> withPatrol(body: suspend (GridPatrol) -> T): T =
+    GridPatrol.open(freshDataDir("events")).use { body(it) }
 
 val eventListTests = listOf(
     test("the bundled list is Wuzhong's 4 / 264 / 645") {
@@ -28,7 +29,7 @@ val eventListTests = listOf(
     test("search finds the manhole cover in Chinese, full pinyin, initials and English") {
         withPatrol { gp ->
             for (query in listOf("井盖", "jinggai", "jg", "manhole")) {
-                val hits = gp.searchEventList(query, Role.INSPECTOR, 10u)
+                val hits = gp.searchEventList(query, Role.INSPECTOR, 10)
                 assertTrue(hits.isNotEmpty(), "hits for $query")
                 assertTrue(hits.first().nameZh.contains("井盖"), "first hit for $query was ${hits.first().nameZh}")
             }
@@ -36,7 +37,7 @@ val eventListTests = listOf(
     },
     test("a match on a problem carries the problem") {
         withPatrol { gp ->
-            val hit = gp.searchEventList("飞线充电", null, 5u).first()
+            val hit = gp.searchEventList("飞线充电", null, 5).first()
             assertTrue(hit.nameZh.contains("飞线"), hit.nameZh)
             val problems = gp.problems(hit.code)
             assertTrue(problems.isNotEmpty())
@@ -45,7 +46,7 @@ val eventListTests = listOf(
     },
     test("a subtype's rules are readable") {
         withPatrol { gp ->
-            val code = gp.searchEventList("井盖", null, 1u).first().code
+            val code = gp.searchEventList("井盖", null, 1).first().code
             val subtype = gp.subtype(code)
             val rules = subtype.rules
             assertTrue(rules.evidence.minPhotos >= 1u, "photo evidence required")
@@ -63,10 +64,10 @@ val eventListTests = listOf(
     },
     test("volunteers do not see police elements") {
         withPatrol { gp ->
-            val police = gp.searchEventList("可疑人员", Role.POLICE_OFFICER, 20u)
+            val police = gp.searchEventList("可疑人员", Role.POLICE_OFFICER, 20)
             assertTrue(police.isNotEmpty())
             val policeSubtype = police.map { gp.subtype(it.code) }.first { it.rules.policeElement != null }
-            val volunteerCodes = gp.searchEventList("可疑人员", Role.VOLUNTEER, 100u).map { it.code }
+            val volunteerCodes = gp.searchEventList("可疑人员", Role.VOLUNTEER, 100).map { it.code }
             assertTrue(policeSubtype.code !in volunteerCodes, "${policeSubtype.code} hidden from volunteers")
         }
     },

@@ -5,10 +5,12 @@ package gridpatrol.tests
 import java.io.File
 import java.nio.file.Files
 import kotlin.system.exitProcess
+import kotlinx.coroutines.runBlocking
 
-class TestCase(val name: String, val body: () -> Unit)
+/** A test body is a coroutine: the slow calls of the API are `suspend`, as on Android. */
+class TestCase(val name: String, val body: suspend () -> Unit)
 
-fun test(name: String, body: () -> Unit) = TestCase(name, body)
+fun test(name: String, body: suspend () -> Unit) = TestCase(name, body)
 
 /** A fresh directory for one test's data, under the script's scratch folder. */
 fun freshDataDir(prefix: String): String {
@@ -22,6 +24,9 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "event list" to eventListTests,
     "capture" to captureTests,
     "sync" to syncTests,
+    "lifecycle" to lifecycleTests,
+    "mobile api" to mobileApiTests,
+    "cancel" to cancelTests,
 )
 
 fun main(args: Array<String>) {
@@ -33,7 +38,7 @@ fun main(args: Array<String>) {
             val name = "$suite: ${case.name}"
             if (filter != null && !name.contains(filter)) continue
             try {
-                case.body()
+                runBlocking { case.body() }
                 passed++
                 println("PASS $name")
             } catch (t: Throwable) {

@@ -7,6 +7,7 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
+import uniffi.gridpatrol_ffi.ItemKind
 import uniffi.gridpatrol_ffi.libraryVersion
 
 val walkingSkeletonTests = listOf(
@@ -31,7 +32,7 @@ val walkingSkeletonTests = listOf(
     test("an unknown code is NotFound with the code") {
         GridPatrol.open(freshDataDir("notfound")).use { gp ->
             val error = assertFailsWith<GridPatrolException.NotFound> { gp.subtype("99-999") }
-            assertEquals("subtype", error.kind)
+            assertEquals(ItemKind.SUBTYPE, error.kind)
             assertEquals("99-999", error.code)
         }
     },

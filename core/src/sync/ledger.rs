@@ -107,15 +107,16 @@ async fn write_batches(client: Arc<Client>, mut receiver: mpsc::UnboundedReceive
             }
         }
         if !writes.is_empty() {
-            let client = client.clone();
+            let writer = client.clone();
             let count = writes.len();
-            let written = tokio::task::spawn_blocking(move || write(&client, &writes))
+            let written = tokio::task::spawn_blocking(move || write(&writer, &writes))
                 .await
                 .unwrap_or_else(|_| {
                     Err(Error::Network {
                         reason: "the sync ledger's write panicked".into(),
                     })
                 });
+            client.outbox_changed();
             if let Err(error) = written {
                 tracing::warn!(%error, entries = count, "recording sync results failed; they are sent again next run");
                 first_error.get_or_insert(error);

@@ -53,10 +53,27 @@
 //! for good, so a run of household checks costs one round trip, not one each; a platform that
 //! answers 404, 405 or 413 to a batch gets single `PUT`s from then on. A retry waits
 //! without holding a slot. `sync_now` works within a deadline (as a
-//! WorkManager / BGTaskScheduler job does) and dropping its future aborts its tasks; as all
-//! state is in the store, the next run — after a relaunch too — picks up where it stopped.
-//! [`SyncEngine::start`] runs it in a background loop, woken when the network comes back,
-//! whose [`SyncTask`] aborts the loop on drop.
+//! WorkManager / BGTaskScheduler job does); as all state is in the store, the next run —
+//! after a relaunch too — picks up where it stopped.
+//!
+//! # Lifecycle: what stops what
+//!
+//! Every task a run starts (the reporters' chains and the photo uploads ahead of them) is
+//! owned by an abort-on-drop handle, so dropping the future of `sync_now` (a cancelled
+//! coroutine, a timeout) aborts all of them: a request in flight is dropped mid-body, so at
+//! most one chunk per upload slot leaves after the cancel. [`SyncEngine::start`] runs the
+//! engine in a background loop, woken when the network comes back, whose [`SyncTask`] aborts
+//! the loop on drop. [`SyncEngine::shutdown`] — also run when the last `SyncEngine` handle is
+//! dropped — stops every loop and aborts the runs in flight (they return
+//! [`Error::Closed`]). One run at a time works a directory's outbox, whatever number of
+//! engines: the run holds the client's outbox lock.
+//!
+//! # Listeners and threads
+//!
+//! The listener is called on the runtime's worker threads, from inside the run, so it must
+//! return quickly. A listener that panics is contained: the panic is logged once, the run
+//! and the background loop go on. The store's writes (retry times, parks, credentials,
+//! the ledger's batches) run on the blocking pool, never on the async workers.
 //!
 //! Logs carry report ids, photo hashes, codes and counts, never report text or photo bytes.
 //!
@@ -68,6 +85,7 @@ mod outbox;
 mod protocol;
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -123,27 +141,34 @@ impl SyncConfig {
     }
 }
 
-/// What one `sync_now` did: counts after the run; retries and bytes during it.
+/// What one `sync_now` did. `delivered`, `pending` and `parked` are totals of the outbox
+/// after the run; the `_this_run` counts, `retries` and `bytes_sent` are this run's. Counts
+/// are signed, as Kotlin and Swift count (see docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncSummary {
-    pub delivered: u32,
-    pub pending: u32,
-    pub parked: u32,
-    pub retries: u32,
-    pub bytes_sent: u64,
+    /// Total delivered, ever, on this device.
+    pub delivered: i32,
+    /// Total still pending after the run.
+    pub pending: i32,
+    /// Total parked after the run.
+    pub parked: i32,
+    pub delivered_this_run: i32,
+    pub parked_this_run: i32,
+    pub retries: i32,
+    pub bytes_sent: i64,
 }
 
 /// The outbox at a glance, for a status screen or a support report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct QueueHealth {
-    pub pending: u32,
+    pub pending: i32,
     pub oldest_pending_age_ms: Option<i64>,
     pub parked: Vec<ParkedReport>,
     pub last_success_at_ms: Option<i64>,
-    pub bytes_waiting: u64,
-    pub delivered: u32,
+    pub bytes_waiting: i64,
+    pub delivered: i32,
 }
 
 /// A report the platform refused for good: `code` is the protocol's, `reason` names fields
@@ -171,8 +196,8 @@ pub struct NetworkPolicy {
     pub photos_on_metered: bool,
 }
 
-/// Receives progress; called from the engine's tasks, so it must return quickly.
-#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
+/// Receives progress; called on the runtime's worker threads from the engine's tasks, so it
+/// must return quickly. A panic in it is contained (logged once; the run goes on).
 pub trait SyncListener: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
 }
@@ -183,10 +208,10 @@ pub struct SyncProgress {
     pub report_id: Option<String>,
     pub event: SyncEvent,
     /// Photo bytes: of the photo being uploaded (`PhotoProgress`), else of the run so far.
-    pub bytes_sent: u64,
-    pub bytes_total: u64,
-    pub delivered: u32,
-    pub pending: u32,
+    pub bytes_sent: i64,
+    pub bytes_total: i64,
+    pub delivered: i32,
+    pub pending: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,8 +248,12 @@ struct Inner {
     credentials: RwLock<Option<Credentials>>,
     /// One token refresh at a time; the others wait and use its token.
     refresh_lock: tokio::sync::Mutex<()>,
-    /// One run at a time (the background loop and a manual "sync now").
-    run_lock: tokio::sync::Mutex<()>,
+    /// Set by [`SyncEngine::shutdown`]: loops end, runs in flight are aborted.
+    closed: tokio::sync::watch::Sender<bool>,
+    /// The background loops, aborted by [`SyncEngine::shutdown`].
+    loops: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// A listener panicked once already (logged then, not again).
+    listener_failed: AtomicBool,
     /// Photos the platform confirmed complete (mirrors `photo_upload`).
     confirmed: Mutex<HashSet<String>>,
     /// Woken when the network comes back, for the background loop.
@@ -243,12 +272,7 @@ impl std::fmt::Debug for SyncEngine {
 
 impl SyncEngine {
     pub fn new(client: Arc<Client>, config: SyncConfig) -> Result<Arc<SyncEngine>> {
-        if !(config.platform_url.starts_with("http://") || config.platform_url.starts_with("https://")) {
-            return Err(Error::InvalidArgument {
-                field: "platform_url",
-                reason: "must start with http:// or https://".into(),
-            });
-        }
+        check_platform_url(&config.platform_url)?;
         if config.max_parallel_reports == 0 || config.photo_chunk_bytes == 0 {
             return Err(Error::InvalidArgument {
                 field: "sync_config",
@@ -294,7 +318,9 @@ impl SyncEngine {
                 listener: RwLock::new(None),
                 credentials: RwLock::new(credentials),
                 refresh_lock: tokio::sync::Mutex::new(()),
-                run_lock: tokio::sync::Mutex::new(()),
+                closed: tokio::sync::watch::Sender::new(false),
+                loops: Mutex::new(Vec::new()),
+                listener_failed: AtomicBool::new(false),
                 confirmed: Mutex::new(confirmed),
                 wake: Notify::new(),
                 batch_unsupported: AtomicBool::new(false),
@@ -326,13 +352,21 @@ impl SyncEngine {
         let grant: TokenGrant = response.json().await.map_err(|e| Error::Network {
             reason: protocol::network_reason(&e).into(),
         })?;
-        inner.client.store().write(|tx| {
-            outbox::meta_set(tx, KEY_DEVICE_ID, &grant.device_id)?;
-            outbox::meta_set(tx, KEY_ACCESS_TOKEN, &grant.access_token)?;
-            outbox::meta_set(tx, KEY_REFRESH_TOKEN, &grant.refresh_token)?;
-            outbox::meta_set(tx, KEY_PLATFORM_URL, &inner.config.platform_url)?;
-            outbox::meta_delete(tx, KEY_REVOKED)
-        })?;
+        let stored = [
+            (KEY_DEVICE_ID, grant.device_id.clone()),
+            (KEY_ACCESS_TOKEN, grant.access_token.clone()),
+            (KEY_REFRESH_TOKEN, grant.refresh_token.clone()),
+        ];
+        let url = inner.config.platform_url.clone();
+        inner
+            .write(move |tx| {
+                for (key, value) in &stored {
+                    outbox::meta_set(tx, key, value)?;
+                }
+                outbox::meta_set(tx, KEY_PLATFORM_URL, &url)?;
+                outbox::meta_delete(tx, KEY_REVOKED)
+            })
+            .await?;
         *inner.credentials.write().unwrap_or_else(|p| p.into_inner()) = Some(Credentials {
             device_id: grant.device_id.clone(),
             access_token: grant.access_token,
@@ -361,18 +395,22 @@ impl SyncEngine {
     }
 
     pub fn queue_health(&self) -> Result<QueueHealth> {
-        let now = now_ms();
-        self.inner.client.store().read(|conn| {
-            let (pending, delivered, _) = outbox::counts(conn)?;
-            Ok(QueueHealth {
-                pending,
-                oldest_pending_age_ms: outbox::oldest_pending_submitted_at(conn)?.map(|t| (now - t).max(0)),
-                parked: outbox::parked(conn)?,
-                last_success_at_ms: outbox::meta_get(conn, KEY_LAST_SUCCESS)?.and_then(|v| v.parse().ok()),
-                bytes_waiting: outbox::bytes_waiting(conn)?,
-                delivered,
-            })
-        })
+        queue_health(&self.inner.client)
+    }
+
+    /// Stops every background loop of this engine and aborts its runs in flight (they return
+    /// [`Error::Closed`]); later runs return `Closed` at once. Also run when the last handle
+    /// is dropped.
+    pub fn shutdown(&self) {
+        self.inner.closed.send_replace(true);
+        let loops = std::mem::take(&mut *self.inner.loops.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in loops {
+            task.abort();
+        }
+    }
+
+    pub fn platform_url(&self) -> &str {
+        &self.inner.config.platform_url
     }
 
     pub fn set_network(&self, state: NetworkState) {
@@ -406,6 +444,7 @@ impl SyncEngine {
                             tracing::warn!("device revoked: background sync stopped");
                             return;
                         }
+                        Err(Error::Closed) => return,
                         Err(error) => tracing::warn!(%error, "background sync run failed"),
                     }
                 }
@@ -415,6 +454,14 @@ impl SyncEngine {
                 }
             }
         });
+        {
+            let mut loops = self.inner.loops.lock().unwrap_or_else(|p| p.into_inner());
+            loops.retain(|task| !task.is_finished());
+            loops.push(handle.abort_handle());
+        }
+        if *self.inner.closed.borrow() {
+            handle.abort();
+        }
         SyncTask { handle }
     }
 
@@ -463,6 +510,77 @@ impl SyncEngine {
     }
 }
 
+impl Drop for SyncEngine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The outbox at a glance; needs no engine (nor enrollment): it is the store's.
+pub fn queue_health(client: &Client) -> Result<QueueHealth> {
+    let now = now_ms();
+    client.store().read(|conn| {
+        let (pending, delivered, _) = outbox::counts(conn)?;
+        Ok(QueueHealth {
+            pending: signed(pending),
+            oldest_pending_age_ms: outbox::oldest_pending_submitted_at(conn)?.map(|t| (now - t).max(0)),
+            parked: outbox::parked(conn)?,
+            last_success_at_ms: outbox::meta_get(conn, KEY_LAST_SUCCESS)?.and_then(|v| v.parse().ok()),
+            bytes_waiting: signed_bytes(outbox::bytes_waiting(conn)?),
+            delivered: signed(delivered),
+        })
+    })
+}
+
+/// A count as the apps' records carry it (signed; saturating, never wrapping).
+fn signed(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+fn signed_bytes(bytes: u64) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
+}
+
+/// A platform address the engine can use: `http(s)://host[:port][/path]`, checked when it is
+/// given rather than at the first request.
+pub fn check_platform_url(url: &str) -> Result<()> {
+    let invalid = |reason: &str| Error::InvalidArgument {
+        field: "platform_url",
+        reason: reason.into(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("must start with http:// or https://"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    Ok(())
+}
+
+/// A task aborted when its handle is dropped (a plain `JoinHandle` detaches it).
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
 /// The background loop of [`SyncEngine::start`]; aborted by [`stop`](Self::stop) or on drop.
 #[derive(Debug)]
 pub struct SyncTask {
@@ -486,8 +604,9 @@ impl Drop for SyncTask {
 }
 
 /// The runtime tasks are spawned on: the caller's when there is one, else one of our own
-/// (e.g. a host app calling `start` from its main thread).
-fn runtime() -> tokio::runtime::Handle {
+/// (e.g. a host app calling `start` from its main thread). The bindings run everything on
+/// this one, so an app has one gridpatrol runtime.
+pub fn runtime() -> tokio::runtime::Handle {
     static OWN: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     tokio::runtime::Handle::try_current().unwrap_or_else(|_| {
         OWN.get_or_init(|| {
@@ -522,6 +641,8 @@ struct Run {
     bytes_sent: AtomicU64,
     delivered: AtomicU32,
     pending: AtomicU32,
+    delivered_this_run: AtomicU32,
+    parked_this_run: AtomicU32,
     rng: Mutex<u64>,
     /// Where confirmations go (written in batches by the `ledger` module).
     ledger: Ledger,
@@ -643,7 +764,8 @@ impl PhotosAhead {
             return None;
         }
         let (_, task) = self.running.pop_front()?;
-        match task.await {
+        // Owned while awaited: a chain aborted now aborts this upload too.
+        match AbortOnDrop(task).await {
             Ok(outcome) => Some(outcome),
             Err(join) => {
                 tracing::error!(error = %join, "photo upload task failed");
@@ -687,21 +809,53 @@ impl Inner {
     fn emit(&self, run: &Run, report_id: Option<&str>, event: SyncEvent, sent: u64, total: u64) {
         let listener = self.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(listener) = listener {
-            listener.on_progress(SyncProgress {
+            let progress = SyncProgress {
                 report_id: report_id.map(str::to_string),
                 event,
-                bytes_sent: sent,
-                bytes_total: total,
-                delivered: run.delivered.load(Ordering::Relaxed),
-                pending: run.pending.load(Ordering::Relaxed),
-            });
+                bytes_sent: signed_bytes(sent),
+                bytes_total: signed_bytes(total),
+                delivered: signed(run.delivered.load(Ordering::Relaxed)),
+                pending: signed(run.pending.load(Ordering::Relaxed)),
+            };
+            let called = std::panic::catch_unwind(AssertUnwindSafe(|| listener.on_progress(progress)));
+            if called.is_err() && !self.listener_failed.swap(true, Ordering::Relaxed) {
+                tracing::error!("the sync listener panicked; sync goes on (later panics are not logged)");
+            }
         }
     }
 
+    /// A store write on the blocking pool (an fsynced commit must not hold an async worker);
+    /// observers are told the outbox may have changed.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let client = self.client.clone();
+        let value = tokio::task::spawn_blocking(move || client.store().write(f))
+            .await
+            .map_err(|join| Error::Internal {
+                reason: format!("a store write failed: {join}"),
+            })??;
+        self.client.outbox_changed();
+        Ok(value)
+    }
+
     async fn sync_now(self: &Arc<Self>, deadline: Duration) -> Result<SyncSummary> {
+        let mut closed = self.closed.subscribe();
+        if *closed.borrow_and_update() {
+            return Err(Error::Closed);
+        }
+        tokio::select! {
+            biased;
+            _ = closed.wait_for(|closed| *closed) => Err(Error::Closed),
+            summary = self.run(deadline) => summary,
+        }
+    }
+
+    async fn run(self: &Arc<Self>, deadline: Duration) -> Result<SyncSummary> {
         let deadline = Instant::now() + deadline;
-        let Ok(_running) = tokio::time::timeout_at(deadline, self.run_lock.lock()).await else {
-            return self.summary(0, 0);
+        let Ok(_running) = tokio::time::timeout_at(deadline, self.client.outbox_lock().lock()).await else {
+            return self.summary(0, 0, 0, 0);
         };
         if self.credentials().is_none() {
             return Err(Error::NotEnrolled);
@@ -715,7 +869,7 @@ impl Inner {
             return Err(Error::DeviceRevoked);
         }
         if !self.network().online {
-            return self.summary(0, 0);
+            return self.summary(0, 0, 0, 0);
         }
         let rows = self.client.store().read(outbox::pending)?;
         let (_, delivered, _) = self.client.store().read(outbox::counts)?;
@@ -726,11 +880,17 @@ impl Inner {
             bytes_sent: AtomicU64::new(0),
             delivered: AtomicU32::new(delivered),
             pending: AtomicU32::new(rows.len() as u32),
+            delivered_this_run: AtomicU32::new(0),
+            parked_this_run: AtomicU32::new(0),
             rng: Mutex::new(now_ms() as u64 ^ (Arc::as_ptr(self) as u64)),
             ledger: Ledger::start(self.client.clone(), &runtime()),
         });
-        tracing::info!(pending = rows.len(), "sync run started");
-        self.emit(&run, None, SyncEvent::Started, 0, 0);
+        // A run with nothing to send says nothing: no Started/Finished every interval.
+        let anything = !rows.is_empty();
+        if anything {
+            tracing::info!(pending = rows.len(), "sync run started");
+            self.emit(&run, None, SyncEvent::Started, 0, 0);
+        }
 
         // One chain per reporter, in submit order.
         let mut order: Vec<String> = Vec::new();
@@ -766,9 +926,10 @@ impl Inner {
                 Err(join) if join.is_cancelled() => {}
                 Err(join) => {
                     tracing::error!(error = %join, "sync task panicked");
-                    stop.get_or_insert(Error::Network {
-                        reason: "sync task failed".into(),
+                    stop.get_or_insert(Error::Internal {
+                        reason: "a sync task panicked".into(),
                     });
+                    tasks.abort_all();
                 }
             }
         }
@@ -777,23 +938,26 @@ impl Inner {
         if let Some(error) = stop {
             if matches!(error, Error::DeviceRevoked) {
                 tracing::warn!("the platform revoked this device; sync stopped, nothing deleted");
-                self.client
-                    .store()
-                    .write(|tx| outbox::meta_set(tx, KEY_REVOKED, "1"))?;
+                self.write(|tx| outbox::meta_set(tx, KEY_REVOKED, "1")).await?;
             }
             return Err(error);
         }
         recorded?;
         let summary = self.summary(
+            run.delivered_this_run.load(Ordering::Relaxed),
+            run.parked_this_run.load(Ordering::Relaxed),
             run.retries.load(Ordering::Relaxed),
             run.bytes_sent.load(Ordering::Relaxed),
         )?;
+        if !anything {
+            return Ok(summary);
+        }
         self.emit(
             &run,
             None,
             SyncEvent::Finished,
-            summary.bytes_sent,
-            summary.bytes_sent,
+            run.bytes_sent.load(Ordering::Relaxed),
+            run.bytes_sent.load(Ordering::Relaxed),
         );
         tracing::info!(
             delivered = summary.delivered,
@@ -805,14 +969,22 @@ impl Inner {
         Ok(summary)
     }
 
-    fn summary(&self, retries: u32, bytes_sent: u64) -> Result<SyncSummary> {
+    fn summary(
+        &self,
+        delivered_this_run: u32,
+        parked_this_run: u32,
+        retries: u32,
+        bytes_sent: u64,
+    ) -> Result<SyncSummary> {
         let (pending, delivered, parked) = self.client.store().read(outbox::counts)?;
         Ok(SyncSummary {
-            delivered,
-            pending,
-            parked,
-            retries,
-            bytes_sent,
+            delivered: signed(delivered),
+            pending: signed(pending),
+            parked: signed(parked),
+            delivered_this_run: signed(delivered_this_run),
+            parked_this_run: signed(parked_this_run),
+            retries: signed(retries),
+            bytes_sent: signed_bytes(bytes_sent),
         })
     }
 
@@ -850,13 +1022,13 @@ impl Inner {
                 match result {
                     Ok(settled) => {
                         for (outcome, row) in settled.into_iter().zip(&chain[index..]) {
-                            self.settle(&run, row, outcome)?;
+                            self.settle(&run, row, outcome).await?;
                             index += 1;
                         }
                         continue 'reports;
                     }
                     Err(Failure::Permanent { code, reason }) => {
-                        self.settle(&run, row, Settled::Parked { code, reason })?;
+                        self.settle(&run, row, Settled::Parked { code, reason }).await?;
                         index += 1;
                         continue 'reports;
                     }
@@ -872,9 +1044,9 @@ impl Inner {
                             delay = delay.max(at_least);
                         }
                         let next = now_ms() + delay.as_millis() as i64;
-                        self.client
-                            .store()
-                            .write(|tx| outbox::record_failure(tx, &row.id, attempts, &reason, next))?;
+                        let (id, code) = (row.id.clone(), reason.clone());
+                        self.write(move |tx| outbox::record_failure(tx, &id, attempts, &code, next))
+                            .await?;
                         run.retries.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(report_id = %row.id, %reason, attempts, delay_ms = delay.as_millis() as u64, "retrying");
                         self.emit(&run, Some(&row.id), SyncEvent::Retrying, 0, 0);
@@ -889,20 +1061,22 @@ impl Inner {
     }
 
     /// Records how one report ended: delivered (in the ledger) or parked (at once).
-    fn settle(&self, run: &Run, row: &PendingRow, outcome: Settled) -> Result<()> {
+    async fn settle(&self, run: &Run, row: &PendingRow, outcome: Settled) -> Result<()> {
         match outcome {
             Settled::Delivered { case_number } => {
                 run.ledger.delivered(&row.id, &case_number, now_ms());
                 run.delivered.fetch_add(1, Ordering::Relaxed);
+                run.delivered_this_run.fetch_add(1, Ordering::Relaxed);
                 run.pending.fetch_sub(1, Ordering::Relaxed);
                 tracing::debug!(report_id = %row.id, %case_number, "report delivered");
                 self.emit(run, Some(&row.id), SyncEvent::ReportDelivered, 0, 0);
             }
             Settled::Parked { code, reason } => {
-                self.client
-                    .store()
-                    .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms()))?;
+                let (id, stored_code) = (row.id.clone(), code.clone());
+                self.write(move |tx| outbox::park(tx, &id, &stored_code, &reason, now_ms()))
+                    .await?;
                 run.pending.fetch_sub(1, Ordering::Relaxed);
+                run.parked_this_run.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(report_id = %row.id, %code, "report parked");
                 self.emit(run, Some(&row.id), SyncEvent::ReportParked, 0, 0);
             }
@@ -1255,9 +1429,9 @@ impl Inner {
             return Err(Problem::read(response).await.classify());
         }
         let grant: TokenGrant = response.json().await.map_err(|e| network_failure(&e))?;
-        self.client
-            .store()
-            .write(|tx| outbox::meta_set(tx, KEY_ACCESS_TOKEN, &grant.access_token))?;
+        let token = grant.access_token.clone();
+        self.write(move |tx| outbox::meta_set(tx, KEY_ACCESS_TOKEN, &token))
+            .await?;
         self.credentials
             .write()
             .unwrap_or_else(|p| p.into_inner())
