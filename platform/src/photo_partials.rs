@@ -154,7 +154,8 @@ pub(crate) fn create(inner: &Inner, device: &str, sha: &str, length: u64) -> Api
 }
 
 /// 429 `partial_quota_exceeded`: the device holds as many unfinished uploads as it may. Its
-/// `Retry-After` is when the device's least recently active partial expires (at least 1 s).
+/// `Retry-After` is when the device's least recently active partial expires, at most a minute
+/// (an upload in progress frees its place sooner) and at least 1 s.
 fn quota_exceeded(inner: &Inner, device: &str, now: i64) -> ApiError {
     let limits = inner.config.limits;
     let oldest = inner
@@ -170,7 +171,7 @@ fn quota_exceeded(inner: &Inner, device: &str, now: i64) -> ApiError {
         .ok()
         .flatten()
         .unwrap_or(now);
-    let wait_s = (oldest.saturating_add(ttl_ms(inner)).saturating_sub(now) / 1000).max(1);
+    let wait_s = (oldest.saturating_add(ttl_ms(inner)).saturating_sub(now) / 1000).clamp(1, 60);
     tracing::info!(device_id = %device, "photo upload refused: partial upload quota reached");
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
