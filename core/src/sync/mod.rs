@@ -30,8 +30,10 @@
 //! # Which errors retry and which park
 //!
 //! Transient — retried with exponential backoff and full jitter, never less than
-//! `Retry-After`: no answer (timeout, refused or dropped connection), 5xx, 408, 429,
-//! `photos_incomplete` (the missing photos are uploaded again first). Every write is
+//! `Retry-After`: no answer (timeout, refused or dropped connection), 5xx, 408, 429
+//! (`partial_quota_exceeded` included), `photos_incomplete` (the missing photos are uploaded
+//! again first), `upload_length_mismatch` (a stale partial: the photo starts over from 0
+//! first). Every write is
 //! idempotent (report PUT by id + content, PATCH by offset), so "committed but the answer was
 //! lost" is retried as the same request. 401 `token_expired` / `token_invalid`: refresh with
 //! the stored refresh token (not rotated, so a lost refresh answer is harmless) and retry.
@@ -1154,6 +1156,7 @@ impl Inner {
         };
         let total = bytes.len() as u64;
         let mut hash_mismatches = 0;
+        let mut length_restarts = 0;
         loop {
             if offset >= total {
                 // Only a complete, verified photo reports offset == length.
@@ -1194,6 +1197,12 @@ impl Inner {
                             reason: format!("photo {sha256} repeatedly failed the platform's hash check"),
                         });
                     }
+                    offset = 0;
+                }
+                // What the platform holds was started with another length (a stale partial):
+                // a PATCH from 0 starts it over; again and again is retried later, never parked.
+                "upload_length_mismatch" if length_restarts == 0 => {
+                    length_restarts += 1;
                     offset = 0;
                 }
                 _ => return Err(problem.classify()),
