@@ -94,20 +94,22 @@ async fn an_own_stale_partial_of_another_length_is_started_over() {
         let engine = engine(&client, &platform.url());
         engine.enroll(CODE, "p").await.expect("enroll");
 
-        // A partial of this device's own, started with another length (a stale upload).
-        let half = bytes.len() / 2;
+        // A partial of this device's own, started with another length (a stale upload), that
+        // already holds more bytes than the photo has.
+        let mut stale = bytes.clone();
+        stale.extend_from_slice(&[0u8; 100]);
         let status = patch(
             &platform.url(),
             &own_token(&client),
             &photo.sha256,
-            bytes.len() + 1000,
-            &bytes[..half],
+            2 * bytes.len(),
+            &stale,
         )
         .await;
         assert_eq!(status, 204);
 
-        // The first try fails (503), so the retry asks with HEAD first, resumes at the stale
-        // offset, is told the length differs and starts over from 0.
+        // The first try fails (503), so the retry asks with HEAD first: the partial's length
+        // is not the photo's, so it starts over from 0 instead of taking the stale offset.
         platform.platform.set_fault(Some(
             FaultConfig::new(1.0, 3).with_kinds(&[FaultKind::Unavailable]),
         ));

@@ -1120,6 +1120,7 @@ impl Inner {
         } else {
             None
         };
+        let mut held_length = None;
         let mut offset = match head {
             None => 0,
             Some(head) => match head.status().as_u16() {
@@ -1130,6 +1131,7 @@ impl Inner {
                         self.confirm(run, sha256, offset);
                         return Ok(());
                     }
+                    held_length = length;
                     offset
                 }
                 404 => 0,
@@ -1155,6 +1157,11 @@ impl Inner {
             }
         };
         let total = bytes.len() as u64;
+        if held_length.is_some_and(|length| length != total) {
+            // A stale partial of another length: never resumed (its offset may even pass the
+            // end of these bytes), started over from 0.
+            offset = 0;
+        }
         let mut hash_mismatches = 0;
         let mut length_restarts = 0;
         loop {
