@@ -62,7 +62,7 @@ pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
             reports_rejected: count("SELECT COUNT(*) FROM report WHERE status = 'rejected'")?,
             photos: count("SELECT COUNT(*) FROM photo WHERE complete = 1")?,
             photo_bytes: count("SELECT COALESCE(SUM(length), 0) FROM photo WHERE complete = 1")?,
-            partial_photos: count("SELECT COUNT(*) FROM photo WHERE complete = 0")?,
+            partial_photos: count("SELECT COUNT(*) FROM photo_partial")?,
             devices: count("SELECT COUNT(*) FROM device")?,
             devices_revoked: count("SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL")?,
             duplicates_refused: counter(c, "duplicates_refused")?,

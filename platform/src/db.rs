@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::problem::{ApiError, ApiResult};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug)]
 pub struct Db {
@@ -196,6 +196,24 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
              ) STRICT, WITHOUT ROWID;
              CREATE INDEX report_photo_by_sha ON report_photo (sha256);",
         ),
+        2 => tx.execute_batch(
+            "-- Unfinished photo uploads, each owned by the device that started it (other devices
+             -- neither see nor touch it). Its bytes are in photos/partial/<id>.part, whose mtime
+             -- is its last activity. From here on `photo` holds only complete photos.
+             CREATE TABLE photo_partial (
+                 id         INTEGER PRIMARY KEY,
+                 device_id  TEXT NOT NULL REFERENCES device (id),
+                 sha256     TEXT NOT NULL,
+                 length     INTEGER NOT NULL CHECK (length > 0),
+                 created_at INTEGER NOT NULL,
+                 UNIQUE (device_id, sha256)
+             ) STRICT;
+             CREATE INDEX photo_partial_by_sha ON photo_partial (sha256);
+             CREATE INDEX photo_partial_by_created ON photo_partial (created_at);
+             -- Version 1 partials had no owner: dropped (their files are removed at open, the
+             -- devices upload those photos again from offset 0).
+             DELETE FROM photo WHERE complete = 0;",
+        ),
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
 }
@@ -299,6 +317,35 @@ mod tests {
             })
             .expect("read");
         assert_eq!(row, ("d1".to_string(), None, None));
+    }
+
+    #[test]
+    fn version_1_partials_are_dropped_and_complete_photos_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1");
+        let mut conn = Connection::open(&path).expect("open");
+        let tx = conn.transaction().expect("tx");
+        upgrade_from(&tx, 0).expect("v1");
+        tx.pragma_update(None, "user_version", 1).expect("version");
+        tx.execute_batch(
+            "INSERT INTO photo (sha256, length, complete, created_at) VALUES ('a', 10, 1, 1), ('b', 20, 0, 1);",
+        )
+        .expect("photos");
+        tx.commit().expect("commit");
+        drop(conn);
+        let db = Db::open(&path).expect("upgrade");
+        let left: Vec<String> = db
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT sha256 FROM photo ORDER BY sha256")?;
+                let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .expect("read");
+        assert_eq!(left, ["a"]);
+        let partials: i64 = db
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM photo_partial", [], |r| r.get(0))?))
+            .expect("read");
+        assert_eq!(partials, 0);
     }
 
     #[test]

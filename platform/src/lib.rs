@@ -31,6 +31,7 @@ pub mod db;
 pub mod enroll_limit;
 pub mod fault;
 pub mod packages;
+mod photo_partials;
 pub mod photos;
 pub mod problem;
 pub mod report_batch;
@@ -40,7 +41,7 @@ pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, head, post, put};
@@ -67,6 +68,10 @@ pub struct Limits {
     pub photo_chunk_bytes: usize,
     /// One photo's declared length, and the sum of a report's photos.
     pub photos_total_bytes: u64,
+    /// Unfinished photo uploads one device may hold at once.
+    pub partial_photos_per_device: usize,
+    /// The declared lengths of one device's unfinished photo uploads, in total.
+    pub partial_bytes_per_device: u64,
     /// Small JSON bodies (enrollment, token refresh, admin calls).
     pub small_json_bytes: usize,
     /// An event-list package published through the admin endpoint.
@@ -81,6 +86,8 @@ impl Default for Limits {
             batch_bytes: 1024 * 1024,
             photo_chunk_bytes: 8 * 1024 * 1024,
             photos_total_bytes: 30 * 1024 * 1024,
+            partial_photos_per_device: 32,
+            partial_bytes_per_device: 256 * 1024 * 1024,
             small_json_bytes: 16 * 1024,
             package_bytes: 16 * 1024 * 1024,
         }
@@ -109,6 +116,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// How long an access token is good for; the refresh token does not expire.
     pub access_token_ttl_s: u64,
+    /// How long an unfinished photo upload is kept after its last chunk.
+    pub partial_photo_ttl_s: u64,
     /// The non-per-subtype limits of validation (as on the device).
     pub policy: CapturePolicy,
     /// A grid package (GeoJSON) to serve and validate own-grid rules with; `None`: no grids.
@@ -129,6 +138,7 @@ impl Config {
             limits: Limits::default(),
             connections: ConnectionLimits::default(),
             access_token_ttl_s: 24 * 3600,
+            partial_photo_ttl_s: 7 * 24 * 3600,
             policy: CapturePolicy::default(),
             grid_package: None,
             fault: None,
@@ -154,8 +164,8 @@ pub(crate) struct Inner {
     pub config: Config,
     pub db: db::Db,
     pub photo_dir: PathBuf,
-    /// Serializes photo writes: one append or completion at a time.
-    pub photo_lock: Mutex<()>,
+    /// Per-photo locks: the writes of one photo run one at a time, those of others in parallel.
+    pub photo_locks: photo_partials::Locks,
     pub lists: packages::EventLists,
     pub grids: Option<packages::Grids>,
     /// The fault mode in force; replaced whole by [`Platform::set_fault`].
@@ -192,7 +202,7 @@ impl Platform {
             config,
             db,
             photo_dir,
-            photo_lock: Mutex::new(()),
+            photo_locks: photo_partials::Locks::new(),
             lists,
             grids,
             fault,

@@ -1,13 +1,17 @@
 //! Photos: resumable, content-addressed upload, verified by SHA-256.
 //!
-//! Owns the `photo` table and the files under `photos/`: `partial/<sha256>.part` while bytes
-//! arrive (appended and fsynced per chunk, so a restart resumes where the last acknowledged chunk
-//! ended) and `<ab>/<sha256>` once complete and verified (rename + directory fsync). A photo is
-//! named by the SHA-256 of its bytes: the same photo uploaded by two reports is stored once.
-//! `HEAD /v1/photos/{sha256}` says how many bytes the platform holds; `PATCH` appends from an
-//! offset. It does not link photos to reports: `reports` checks completeness at upload.
+//! Owns the `photo` table (complete, verified photos) and the files `<ab>/<sha256>` they are
+//! stored in, and the photo routes. While bytes arrive they belong to the uploading device's
+//! partial ([`crate::photo_partials`]: appended and fsynced per chunk, so a restart resumes
+//! where the last acknowledged chunk ended; other devices neither see nor touch it). When a
+//! partial is whole its SHA-256 is checked and it becomes the shared, content-addressed photo
+//! (rename + directory fsync, then one commit that also drops every device's partial of it):
+//! the same photo uploaded by two reports or two devices is stored once. `HEAD
+//! /v1/photos/{sha256}` says how many bytes the platform holds for the asking device; `PATCH`
+//! appends from an offset. Writes take the photo's own lock, not a global one. It does not
+//! link photos to reports: `reports` checks completeness at upload.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -18,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension as _;
 
 use crate::auth::Device;
+use crate::photo_partials::{self as partials, Partial};
 use crate::problem::{ApiError, ApiResult, Path as UrlPath};
 use crate::{Inner, blocking, now_ms, read_body};
 
@@ -27,10 +32,6 @@ pub const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 /// Creates the photo directories.
 pub(crate) fn prepare(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir.join("partial"))
-}
-
-fn partial_path(inner: &Inner, sha: &str) -> PathBuf {
-    inner.photo_dir.join("partial").join(format!("{sha}.part"))
 }
 
 fn final_path(inner: &Inner, sha: &str) -> PathBuf {
@@ -57,7 +58,7 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// What the platform holds of a photo.
+/// What the platform holds of a photo for one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     pub offset: u64,
@@ -65,79 +66,81 @@ pub struct Held {
     pub complete: bool,
 }
 
-fn row(inner: &Inner, sha: &str) -> ApiResult<Option<(u64, bool)>> {
+impl Held {
+    fn whole(length: u64) -> Self {
+        Self {
+            offset: length,
+            length,
+            complete: true,
+        }
+    }
+}
+
+/// The length of the complete photo `sha`, `None` when it is not complete.
+fn complete_length(inner: &Inner, sha: &str) -> ApiResult<Option<u64>> {
     inner.db.read(|c| {
         Ok(c.query_row(
-            "SELECT length, complete FROM photo WHERE sha256 = ?1",
+            "SELECT length FROM photo WHERE sha256 = ?1 AND complete = 1",
             [sha],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? == 1)),
+            |r| r.get::<_, i64>(0),
         )
-        .optional()?)
+        .optional()?
+        .map(|l| l as u64))
     })
 }
 
-/// The bytes held of a photo, `None` when nothing is.
-pub(crate) fn held(inner: &Inner, sha: &str) -> ApiResult<Option<Held>> {
-    let Some((length, complete)) = row(inner, sha)? else {
-        return Ok(None);
-    };
-    let offset = if complete {
-        length
-    } else {
-        match fs::metadata(partial_path(inner, sha)) {
-            Ok(meta) => meta.len().min(length),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(e.into()),
-        }
-    };
-    Ok(Some(Held {
-        offset,
-        length,
-        complete,
-    }))
+/// What `device` can build on: the complete photo, else its own partial that has not expired.
+pub(crate) fn held(inner: &Inner, device: &str, sha: &str) -> ApiResult<Option<Held>> {
+    if let Some(length) = complete_length(inner, sha)? {
+        return Ok(Some(Held::whole(length)));
+    }
+    match partials::own(inner, device, sha)? {
+        Some(partial) if !partials::expired(inner, &partial, now_ms()) => Ok(Some(Held {
+            offset: partials::held_bytes(inner, &partial)?,
+            length: partial.length,
+            complete: false,
+        })),
+        _ => Ok(None),
+    }
 }
 
-/// At open: finishes completions interrupted between the rename and the database update, and
-/// removes partial files no row names.
+/// At open: finishes completions interrupted between the rename and the database commit,
+/// removes partial files no row names and partials that expired while the platform was down.
 pub(crate) fn reconcile(inner: &Inner) -> ApiResult<()> {
-    let pending: Vec<(String, u64)> = inner.db.read(|c| {
-        let mut stmt = c.prepare("SELECT sha256, length FROM photo WHERE complete = 0")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    })?;
-    for (sha, length) in &pending {
-        let done = final_path(inner, sha);
-        if done.exists() {
-            if fs::metadata(&done)?.len() == *length && hash_file(&done)? == *sha {
-                mark_complete(inner, sha)?;
+    for (sha, partial) in partials::without_file(inner)? {
+        let done = final_path(inner, &sha);
+        if complete_length(inner, &sha)?.is_some() {
+            partials::discard(inner, &partial)?;
+        } else if done.exists() {
+            if fs::metadata(&done)?.len() == partial.length && hash_file(&done)? == sha {
+                mark_complete(inner, &sha, partial.length)?;
             } else {
                 fs::remove_file(&done)?;
             }
         }
     }
-    for entry in fs::read_dir(inner.photo_dir.join("partial"))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let known = name
-            .strip_suffix(".part")
-            .is_some_and(|sha| pending.iter().any(|(p, _)| p == sha));
-        if !known {
-            fs::remove_file(entry.path())?;
-        }
-    }
+    partials::remove_unnamed_files(inner)?;
+    partials::sweep(inner, now_ms())?;
     Ok(())
 }
 
-fn mark_complete(inner: &Inner, sha: &str) -> ApiResult<()> {
-    inner.db.write(|tx| {
+/// Records `sha` as complete and drops every device's partial of it (their files after the
+/// commit: a crash in between leaves files no row names, removed at the next open).
+fn mark_complete(inner: &Inner, sha: &str, length: u64) -> ApiResult<()> {
+    let dropped = inner.db.write(|tx| {
+        let dropped = partials::of_photo(tx, sha)?;
         tx.execute(
-            "UPDATE photo SET complete = 1, completed_at = ?1 WHERE sha256 = ?2",
-            rusqlite::params![now_ms(), sha],
+            "INSERT INTO photo (sha256, length, complete, created_at, completed_at)
+             VALUES (?1, ?2, 1, ?3, ?3) ON CONFLICT (sha256) DO NOTHING",
+            rusqlite::params![sha, length as i64, now_ms()],
         )?;
-        Ok(())
-    })
+        tx.execute("DELETE FROM photo_partial WHERE sha256 = ?1", [sha])?;
+        Ok(dropped)
+    })?;
+    for partial in dropped {
+        partials::remove_file(&partials::path(inner, partial.id))?;
+    }
+    Ok(())
 }
 
 /// The one photo-id rule, shared with the device (`gridpatrol_core::ids`).
@@ -160,8 +163,9 @@ fn offset_headers(held: Held) -> [(HeaderName, String); 3] {
     ]
 }
 
-/// `HEAD /v1/photos/{sha256}`: 200 with `Upload-Offset` and `Upload-Length`, or 404 — also
-/// to a device that neither sent bytes of the photo nor had a report naming it stored.
+/// `HEAD /v1/photos/{sha256}`: 200 with `Upload-Offset` and `Upload-Length` (of the complete
+/// photo, or of the asking device's own partial), or 404 — also to a device that neither sent
+/// bytes of the photo nor had a report naming it stored.
 pub(crate) async fn head(
     device: Device,
     State(state): State<crate::State>,
@@ -175,7 +179,7 @@ pub(crate) async fn head(
         {
             return Ok(None);
         }
-        held(&state, &sha)
+        held(&state, &device.id, &sha)
     })
     .await?;
     match held {
@@ -215,8 +219,24 @@ fn offset_conflict(held: Held) -> ApiError {
     .header(UPLOAD_OFFSET, held.offset)
 }
 
-/// `PATCH /v1/photos/{sha256}`: appends the body at `Upload-Offset`; when the photo is whole,
-/// verifies its SHA-256. 204 with the new `Upload-Offset`.
+/// 409 `upload_length_mismatch`: `Upload-Length` differs from the length of what is held.
+/// Nothing changed; a PATCH from offset 0 with the right length starts over (an own partial)
+/// or learns that the photo is complete.
+fn length_conflict(held_length: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "upload_length_mismatch",
+        "Upload length differs",
+        format!(
+            "What is held of this photo has Upload-Length {held_length}; send from offset 0 to start over"
+        ),
+    )
+    .with("upload_length", held_length)
+    .with("upload_offset", 0)
+}
+
+/// `PATCH /v1/photos/{sha256}`: appends the body at `Upload-Offset` to the device's own
+/// partial; when the photo is whole, verifies its SHA-256. 204 with the new `Upload-Offset`.
 pub(crate) async fn patch(
     device: Device,
     State(state): State<crate::State>,
@@ -239,7 +259,8 @@ pub(crate) async fn patch(
     }
     let bytes = read_body(body, limits.photo_chunk_bytes).await?;
     let held = blocking(move || {
-        let held = append(&state, &sha, offset, length, &bytes)?;
+        partials::sweep_if_due(&state)?;
+        let held = append(&state, &device.id, &sha, offset, length, &bytes)?;
         crate::binding::note_uploader(&state, &device.id, &sha)?;
         Ok(held)
     })
@@ -247,86 +268,125 @@ pub(crate) async fn patch(
     Ok((StatusCode::NO_CONTENT, offset_headers(held)).into_response())
 }
 
-fn append(inner: &Inner, sha: &str, offset: u64, length: Option<u64>, bytes: &[u8]) -> ApiResult<Held> {
-    let _guard = inner.photo_lock.lock().unwrap_or_else(|p| p.into_inner());
-    let held = match held(inner, sha)? {
-        Some(held) => {
-            if length.is_some_and(|l| l != held.length) {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "upload_length_mismatch",
-                    "Upload length differs",
-                    format!("This upload was started with Upload-Length {}", held.length),
-                )
-                .with("upload_length", held.length));
-            }
-            held
+/// The partial a PATCH appends to: the device's own (a stale one, expired or of another length,
+/// is started over from offset 0), or a new one. `None`: a new upload with no bytes yet, for
+/// which nothing is created. The caller holds the photo's lock.
+fn partial_for(
+    inner: &Inner,
+    device: &str,
+    sha: &str,
+    offset: u64,
+    length: Option<u64>,
+    bytes: &[u8],
+) -> ApiResult<Option<Partial>> {
+    let mut own = partials::own(inner, device, sha)?;
+    if let Some(partial) = own
+        && partials::expired(inner, &partial, now_ms())
+    {
+        partials::discard(inner, &partial)?;
+        own = None;
+    }
+    if let (Some(partial), Some(length)) = (own, length)
+        && length != partial.length
+    {
+        if offset != 0 {
+            return Err(length_conflict(partial.length));
         }
+        partials::discard(inner, &partial)?;
+        own = None;
+    }
+    if own.is_some() {
+        return Ok(own);
+    }
+    let length = match length {
+        Some(0) => {
+            return Err(ApiError::bad_request(
+                "bad_upload_header",
+                "A photo has at least one byte",
+            ));
+        }
+        Some(l) => l,
         None => {
-            let length = match length {
-                Some(0) => {
-                    return Err(ApiError::bad_request(
-                        "bad_upload_header",
-                        "A photo has at least one byte",
-                    ));
-                }
-                Some(l) => l,
-                None => {
-                    return Err(ApiError::bad_request(
-                        "upload_length_required",
-                        "The first PATCH of a photo must carry Upload-Length",
-                    ));
-                }
-            };
-            inner.db.write(|tx| {
-                tx.execute(
-                    "INSERT INTO photo (sha256, length, created_at) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![sha, length as i64, now_ms()],
-                )?;
-                Ok(())
-            })?;
-            Held {
-                offset: 0,
-                length,
-                complete: false,
-            }
+            return Err(ApiError::bad_request(
+                "upload_length_required",
+                "The first PATCH of a photo must carry Upload-Length",
+            ));
         }
     };
-    if held.complete || offset != held.offset {
-        return if held.complete && offset == held.length && bytes.is_empty() {
-            Ok(held)
-        } else {
-            Err(offset_conflict(held))
-        };
+    if offset != 0 {
+        return Err(offset_conflict(Held {
+            offset: 0,
+            length,
+            complete: false,
+        }));
     }
+    exceeds_length(offset, bytes, length)?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    partials::create(inner, device, sha, length).map(Some)
+}
+
+fn exceeds_length(offset: u64, bytes: &[u8], length: u64) -> ApiResult<()> {
     let end = offset + bytes.len() as u64;
-    if end > held.length {
+    if end > length {
         return Err(ApiError::bad_request(
             "upload_exceeds_length",
-            format!(
-                "The chunk ends at byte {end}, past the declared length {}",
-                held.length
-            ),
+            format!("The chunk ends at byte {end}, past the declared length {length}"),
         ));
     }
-    let part = partial_path(inner, sha);
-    let created = !part.exists();
-    let mut file = OpenOptions::new().create(true).append(true).open(&part)?;
-    if created {
-        fsync_dir(&inner.photo_dir.join("partial"))?;
+    Ok(())
+}
+
+fn append(
+    inner: &Inner,
+    device: &str,
+    sha: &str,
+    offset: u64,
+    length: Option<u64>,
+    bytes: &[u8],
+) -> ApiResult<Held> {
+    let _photo = inner.photo_locks.photo(sha);
+    if let Some(total) = complete_length(inner, sha)? {
+        if length.is_some_and(|l| l != total) {
+            return Err(length_conflict(total));
+        }
+        return if offset == total && bytes.is_empty() {
+            Ok(Held::whole(total))
+        } else {
+            Err(offset_conflict(Held::whole(total)))
+        };
     }
+    let Some(partial) = partial_for(inner, device, sha, offset, length, bytes)? else {
+        return Ok(Held {
+            offset: 0,
+            length: length.unwrap_or(0),
+            complete: false,
+        });
+    };
+    let held = Held {
+        offset: partials::held_bytes(inner, &partial)?,
+        length: partial.length,
+        complete: false,
+    };
+    if offset != held.offset {
+        return Err(offset_conflict(held));
+    }
+    exceeds_length(offset, bytes, held.length)?;
+    if bytes.is_empty() {
+        return Ok(held);
+    }
+    let end = offset + bytes.len() as u64;
+    let mut file = partials::open_for_append(inner, &partial)?;
     file.write_all(bytes)?;
     file.sync_data()?;
     drop(file);
     if end < held.length {
         return Ok(Held { offset: end, ..held });
     }
+    let part = partials::path(inner, partial.id);
     if hash_file(&part)? != sha {
-        fs::remove_file(&part)?;
-        inner.db.write(|tx| {
-            tx.execute("DELETE FROM photo WHERE sha256 = ?1", [sha])?;
-            Ok(())
-        })?;
+        partials::discard(inner, &partial)?;
         tracing::warn!(photo = %sha, "photo refused: content does not match its SHA-256");
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -340,14 +400,10 @@ fn append(inner: &Inner, sha: &str, offset: u64, length: Option<u64>, bytes: &[u
     fs::create_dir_all(shard)?;
     fs::rename(&part, &done)?;
     fsync_dir(shard)?;
-    fsync_dir(&inner.photo_dir.join("partial"))?;
-    mark_complete(inner, sha)?;
+    fsync_dir(&partials::dir(inner))?;
+    mark_complete(inner, sha, held.length)?;
     tracing::info!(photo = %sha, bytes = held.length, "photo complete");
-    Ok(Held {
-        offset: held.length,
-        length: held.length,
-        complete: true,
-    })
+    Ok(Held::whole(held.length))
 }
 
 /// The lengths of those of `shas` that are complete.

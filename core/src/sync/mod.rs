@@ -30,8 +30,10 @@
 //! # Which errors retry and which park
 //!
 //! Transient — retried with exponential backoff and full jitter, never less than
-//! `Retry-After`: no answer (timeout, refused or dropped connection), 5xx, 408, 429,
-//! `photos_incomplete` (the missing photos are uploaded again first). Every write is
+//! `Retry-After`: no answer (timeout, refused or dropped connection), 5xx, 408, 429
+//! (`partial_quota_exceeded` included), `photos_incomplete` (the missing photos are uploaded
+//! again first), `upload_length_mismatch` (a stale partial: the photo starts over from 0
+//! first). Every write is
 //! idempotent (report PUT by id + content, PATCH by offset), so "committed but the answer was
 //! lost" is retried as the same request. 401 `token_expired` / `token_invalid`: refresh with
 //! the stored refresh token (not rotated, so a lost refresh answer is harmless) and retry.
@@ -1292,6 +1294,7 @@ impl Inner {
         } else {
             None
         };
+        let mut held_length = None;
         let mut offset = match head {
             None => 0,
             Some(head) => match head.status().as_u16() {
@@ -1302,6 +1305,7 @@ impl Inner {
                         self.confirm(run, sha256, offset);
                         return Ok(());
                     }
+                    held_length = length;
                     offset
                 }
                 404 => 0,
@@ -1327,7 +1331,13 @@ impl Inner {
             }
         };
         let total = bytes.len() as u64;
+        if held_length.is_some_and(|length| length != total) {
+            // A stale partial of another length: never resumed (its offset may even pass the
+            // end of these bytes), started over from 0.
+            offset = 0;
+        }
         let mut hash_mismatches = 0;
+        let mut length_restarts = 0;
         loop {
             if offset >= total {
                 // Only a complete, verified photo reports offset == length.
@@ -1368,6 +1378,12 @@ impl Inner {
                             reason: format!("photo {sha256} repeatedly failed the platform's hash check"),
                         });
                     }
+                    offset = 0;
+                }
+                // What the platform holds was started with another length (a stale partial):
+                // a PATCH from 0 starts it over; again and again is retried later, never parked.
+                "upload_length_mismatch" if length_restarts == 0 => {
+                    length_restarts += 1;
                     offset = 0;
                 }
                 _ => return Err(problem.classify()),

@@ -80,10 +80,14 @@ impl Problem {
                 status: self.status,
                 code: self.code,
             }),
-            (408 | 429, _) | (422, "photos_incomplete") => Failure::Transient {
-                reason: format!("{} {}", self.status, self.code),
-                retry_after: self.retry_after,
-            },
+            // A photo upload whose partial on the platform was stale (expired, or started with
+            // another length): the upload starts over from 0, so a retry succeeds.
+            (408 | 429, _) | (422, "photos_incomplete") | (409, "upload_length_mismatch") => {
+                Failure::Transient {
+                    reason: format!("{} {}", self.status, self.code),
+                    retry_after: self.retry_after,
+                }
+            }
             _ if status.is_server_error() => Failure::Transient {
                 reason: format!("{} {}", self.status, self.code),
                 retry_after: self.retry_after,
@@ -231,5 +235,29 @@ mod tests {
             panic!("permanent");
         };
         assert!(reason.ends_with("(differs: reporter)"), "{reason}");
+    }
+
+    fn problem(status: u16, code: &str, retry_after: Option<u64>) -> Problem {
+        Problem {
+            retry_after: retry_after.map(Duration::from_secs),
+            ..Problem::from_body(status, serde_json::json!({"code": code}))
+        }
+    }
+
+    #[test]
+    fn a_stale_partial_or_a_full_partial_quota_is_retried_not_parked() {
+        assert!(matches!(
+            problem(409, "upload_length_mismatch", None).classify(),
+            Failure::Transient { .. }
+        ));
+        match problem(429, "partial_quota_exceeded", Some(90)).classify() {
+            Failure::Transient { retry_after, .. } => assert_eq!(retry_after, Some(Duration::from_secs(90))),
+            other => panic!("expected a retry, got {other:?}"),
+        }
+        // A report id taken by another report stays parked.
+        assert!(matches!(
+            problem(409, "report_conflict", None).classify(),
+            Failure::Permanent { .. }
+        ));
     }
 }

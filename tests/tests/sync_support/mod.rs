@@ -240,3 +240,17 @@ pub fn capture_fast(
     }
     ids
 }
+
+/// The access token the engine stored at enrollment.
+pub fn own_token(client: &Client) -> String {
+    client
+        .store()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM meta WHERE key = 'sync.access_token'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .expect("stored access token")
+}
