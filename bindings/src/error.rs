@@ -95,7 +95,15 @@ impl From<Error> for GridPatrolError {
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },
             Error::Platform { status, code } => Self::Platform { status, code },
-            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
+            // Issue 12: storage_full / storage_io / store_corrupt / side_file_damaged want their
+            // own variants here (left to the lead, who reworks this file); until then, `Storage`.
+            Error::Sqlite(_)
+            | Error::Io(_)
+            | Error::Json(_)
+            | Error::StorageFull { .. }
+            | Error::StorageIo { .. }
+            | Error::StoreCorrupt { .. }
+            | Error::SideFileDamaged { .. } => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),

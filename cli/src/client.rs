@@ -187,7 +187,7 @@ pub fn core_failure(error: Error) -> Failure {
         Error::InvalidArgument { field, .. } => {
             Failure::new("invalid_argument", message, 2).with("field", field)
         }
-        Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => Failure::new("storage", message, 1),
+        Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => Failure::new("storage_io", message, 1),
         Error::Photo(media) => {
             use gridpatrol_core::media::MediaError;
             let exit = match media {
@@ -212,6 +212,18 @@ pub fn core_failure(error: Error) -> Failure {
             Failure::new("platform", message, 1).with("platform_code", code)
         }
         Error::SchemaTooNew { .. } => Failure::new("schema_too_new", message, 1),
+        Error::StorageFull { during } => Failure::new("storage_full", message, 1).with("during", during),
+        Error::StorageIo { during, .. } => Failure::new("storage_io", message, 1).with("during", during),
+        Error::StoreCorrupt { quarantined, .. } => {
+            let failure = Failure::new("store_corrupt", message, 1);
+            match quarantined {
+                Some(dir) => failure.with("quarantined", dir.display().to_string()),
+                None => failure,
+            }
+        }
+        Error::SideFileDamaged { file, .. } => {
+            Failure::new("side_file_damaged", message, 1).with("file", file)
+        }
         Error::DataDirectory { .. } | Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
             Failure::new("storage", message, 1)
         }

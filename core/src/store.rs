@@ -4,6 +4,14 @@
 //! discipline (`read(|conn|)` and `write(|tx|)`, one transaction per write) and the schema with
 //! its upgrade steps. It does not know what reports or packages mean: the modules that own
 //! those tables write their own SQL through `read` and `write`.
+//!
+//! Opening never writes unless a schema step is due, so a store on a full disk can still be
+//! read and drained. What keeps a damaged store from costing reports (WAL checks, checkpoints,
+//! quarantine) is in [`health`].
+
+mod health;
+
+pub use health::{QUARANTINE_DIR, quarantine};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -25,11 +33,22 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) and upgrades the database at `path`.
+    /// A damaged store is moved to quarantine and reported as [`Error::StoreCorrupt`] (see
+    /// [`health`]); the next open starts a fresh one.
     pub fn open(path: &Path) -> Result<Self> {
+        health::guarded(path, || Self::open_checked(path))
+    }
+
+    fn open_checked(path: &Path) -> Result<Self> {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
-        // WAL lets the reader run while a write commits; set once, it persists in the file.
-        writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        // WAL lets the reader run while a write commits; set once, it persists in the file
+        // (asked first: setting it on a WAL store is not a write, but leave nothing to chance).
+        let mode: String = writer.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        }
+        health::check_readable(&writer)?;
         upgrade(&mut writer)?;
         let reader = Connection::open_with_flags(
             path,
@@ -59,7 +78,16 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        health::checkpoint_if_large(&conn, &self.path);
         Ok(value)
+    }
+}
+
+impl Drop for Store {
+    /// At close the WAL is folded into the main file, so a copy of the main file alone (a
+    /// backup that skips `-wal`) holds every acknowledged report.
+    fn drop(&mut self) {
+        health::checkpoint_at_close(&lock(&self.writer));
     }
 }
 
@@ -81,6 +109,12 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 fn upgrade(conn: &mut Connection) -> Result<()> {
+    // A read first: an up-to-date store is opened without a single write (a full disk can still
+    // be read and drained).
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {

@@ -783,7 +783,7 @@ impl Inner {
             }
             return Err(error);
         }
-        recorded?;
+        outbox::unless_full(recorded, "deliveries")?;
         let summary = self.summary(
             run.retries.load(Ordering::Relaxed),
             run.bytes_sent.load(Ordering::Relaxed),
@@ -872,9 +872,12 @@ impl Inner {
                             delay = delay.max(at_least);
                         }
                         let next = now_ms() + delay.as_millis() as i64;
-                        self.client
-                            .store()
-                            .write(|tx| outbox::record_failure(tx, &row.id, attempts, &reason, next))?;
+                        outbox::unless_full(
+                            self.client
+                                .store()
+                                .write(|tx| outbox::record_failure(tx, &row.id, attempts, &reason, next)),
+                            "a retry",
+                        )?;
                         run.retries.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(report_id = %row.id, %reason, attempts, delay_ms = delay.as_millis() as u64, "retrying");
                         self.emit(&run, Some(&row.id), SyncEvent::Retrying, 0, 0);
@@ -899,9 +902,12 @@ impl Inner {
                 self.emit(run, Some(&row.id), SyncEvent::ReportDelivered, 0, 0);
             }
             Settled::Parked { code, reason } => {
-                self.client
-                    .store()
-                    .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms()))?;
+                outbox::unless_full(
+                    self.client
+                        .store()
+                        .write(|tx| outbox::park(tx, &row.id, &code, &reason, now_ms())),
+                    "a parked report",
+                )?;
                 run.pending.fetch_sub(1, Ordering::Relaxed);
                 tracing::warn!(report_id = %row.id, %code, "report parked");
                 self.emit(run, Some(&row.id), SyncEvent::ReportParked, 0, 0);

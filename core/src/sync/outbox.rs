@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::ParkedReport;
-use crate::Result;
 use crate::capture::SubmittedReport;
+use crate::{Error, Result};
 
 /// One pending report as the engine needs it.
 #[derive(Debug, Clone)]
@@ -167,4 +167,17 @@ pub(crate) fn meta_set(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(
 pub(crate) fn meta_delete(tx: &Transaction<'_>, key: &str) -> Result<()> {
     tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
     Ok(())
+}
+
+/// On a full disk the engine keeps sending: what it cannot record now (a delivery, a retry
+/// count, a parking) is only bookkeeping, redone by the next run once space returns (a
+/// delivered report is resent idempotently and answered with the same case number).
+pub(crate) fn unless_full(result: Result<()>, what: &'static str) -> Result<()> {
+    match result {
+        Err(Error::StorageFull { .. }) => {
+            tracing::warn!(what, "storage full: not recorded now; the next run records it");
+            Ok(())
+        }
+        other => other,
+    }
 }
