@@ -717,7 +717,16 @@ impl Inner {
         if !self.network().online {
             return self.summary(0, 0);
         }
-        let rows = self.client.store().read(outbox::pending)?;
+        let (rows, unreadable) = self.client.store().read(outbox::pending)?;
+        for row in &unreadable {
+            tracing::warn!(report_id = %String::from_utf8_lossy(&row.key), code = row.code, "report parked");
+            outbox::unless_full(
+                self.client
+                    .store()
+                    .write(|tx| outbox::park_unreadable(tx, row, now_ms())),
+                "a parked report",
+            )?;
+        }
         let (_, delivered, _) = self.client.store().read(outbox::counts)?;
         let run = Arc::new(Run {
             deadline,
