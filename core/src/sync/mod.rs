@@ -63,6 +63,7 @@
 //! It does not own capture (the rows are made by `capture`) nor decide what the platform
 //! accepts (the platform validates with the same core function the device ran).
 
+mod clock;
 mod ledger;
 mod outbox;
 mod protocol;
@@ -231,6 +232,8 @@ struct Inner {
     wake: Notify,
     /// The platform answered `POST /v1/reports` as if it did not know it: reports go one by one.
     batch_unsupported: AtomicBool,
+    /// The device's clock offset to the platform, learned from every answer.
+    clock: clock::DeviceClock,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -264,7 +267,7 @@ impl SyncEngine {
             .map_err(|e| Error::Network {
                 reason: format!("http client: {e}"),
             })?;
-        let (credentials, confirmed) = client.store().read(|conn| {
+        let (credentials, confirmed, clock) = client.store().read(|conn| {
             let credentials = match (
                 outbox::meta_get(conn, KEY_DEVICE_ID)?,
                 outbox::meta_get(conn, KEY_ACCESS_TOKEN)?,
@@ -277,7 +280,11 @@ impl SyncEngine {
                 }),
                 _ => None,
             };
-            Ok((credentials, outbox::confirmed_photos(conn)?))
+            Ok((
+                credentials,
+                outbox::confirmed_photos(conn)?,
+                clock::DeviceClock::load(conn)?,
+            ))
         })?;
         Ok(Arc::new(SyncEngine {
             inner: Arc::new(Inner {
@@ -298,6 +305,7 @@ impl SyncEngine {
                 confirmed: Mutex::new(confirmed),
                 wake: Notify::new(),
                 batch_unsupported: AtomicBool::new(false),
+                clock,
             }),
         }))
     }
@@ -373,6 +381,12 @@ impl SyncEngine {
                 delivered,
             })
         })
+    }
+
+    /// The device's clock minus the platform's (ms), as learned from the platform's answers;
+    /// `None` before the first answer.
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        self.inner.clock.offset_ms()
     }
 
     pub fn set_network(&self, state: NetworkState) {
@@ -793,6 +807,7 @@ impl Inner {
             return Err(error);
         }
         outbox::unless_full(recorded, "deliveries")?;
+        outbox::unless_full(self.clock.persist(&self.client), "the clock offset")?;
         let summary = self.summary(
             run.retries.load(Ordering::Relaxed),
             run.bytes_sent.load(Ordering::Relaxed),
@@ -957,7 +972,7 @@ impl Inner {
         let url = self.url(&format!("/v1/reports/{}", row.id));
         let response = self
             .authed(|http| {
-                http.put(&url)
+                self.with_clock_offset(http.put(&url))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(row.body.clone())
             })
@@ -995,7 +1010,7 @@ impl Inner {
         let url = self.url("/v1/reports");
         let response = match self
             .authed(|http| {
-                http.post(&url)
+                self.with_clock_offset(http.post(&url))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
             })
@@ -1073,6 +1088,14 @@ impl Inner {
             }
         }
         problem.classify()
+    }
+
+    /// A report upload carries the clock offset the device learned, when it knows one.
+    fn with_clock_offset(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.clock.offset_ms() {
+            Some(offset) => request.header(crate::capture::CLOCK_OFFSET_HEADER, offset.to_string()),
+            None => request,
+        }
     }
 
     fn is_confirmed(&self, sha256: &str) -> bool {
@@ -1232,6 +1255,7 @@ impl Inner {
                 .send()
                 .await
                 .map_err(|e| network_failure(&e))?;
+            self.clock.learn(&response);
             if response.status() != reqwest::StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
