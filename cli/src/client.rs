@@ -230,8 +230,14 @@ pub fn core_failure(error: Error) -> Failure {
     }
 }
 
+/// Opens the data directory; a damaged side file set aside at open is a warning on stderr (the
+/// command goes on, without own-grid checks), with its code.
 fn open(data: &Path) -> Result<Client, Failure> {
-    Client::open(data).map_err(core_failure)
+    let client = Client::open(data).map_err(core_failure)?;
+    for damage in client.side_file_damage() {
+        eprintln!("warning [{}]: {damage}; grid checks are off", damage.code());
+    }
+    Ok(client)
 }
 
 fn parse_time_ms(text: &str) -> Result<i64, String> {

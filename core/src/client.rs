@@ -372,7 +372,7 @@ impl Client {
             exif_lat: processed.exif.gps.as_ref().map(|g| g.latitude),
             exif_lon: processed.exif.gps.as_ref().map(|g| g.longitude),
         };
-        self.update_draft(id, |draft| {
+        let attached = self.update_draft(id, |draft| {
             if !draft.photos.iter().any(|p| p.sha256 == photo.sha256) {
                 if draft.photos.len() >= MAX_PHOTOS as usize {
                     return Err(Error::InvalidArgument {
@@ -383,7 +383,17 @@ impl Client {
                 draft.photos.push(photo.clone());
             }
             Ok(())
-        })?;
+        });
+        if let Err(error) = attached {
+            // Not attached (e.g. the disk filled up): a file nothing refers to is not kept.
+            let referenced = self
+                .store
+                .read(|c| capture::photo_is_referenced(c, &photo.sha256));
+            if matches!(referenced, Ok(false)) {
+                let _ = self.photos.remove(&photo.sha256);
+            }
+            return Err(error);
+        }
         Ok(photo)
     }
 

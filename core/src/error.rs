@@ -170,3 +170,45 @@ pub(crate) fn is_full(error: &std::io::Error) -> bool {
         || error.kind() == std::io::ErrorKind::QuotaExceeded
         || error.raw_os_error() == Some(28)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: rusqlite::ffi::ErrorCode, extended: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error {
+                code,
+                extended_code: extended,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn full_disk_io_and_corruption_have_their_own_codes() {
+        use rusqlite::ffi::ErrorCode;
+        let full = Error::from(sqlite(ErrorCode::DiskFull, rusqlite::ffi::SQLITE_FULL));
+        assert_eq!(full.code(), "storage_full");
+        let io = Error::from(sqlite(
+            ErrorCode::SystemIoFailure,
+            rusqlite::ffi::SQLITE_IOERR_WRITE,
+        ));
+        assert_eq!(io.code(), "storage_io");
+        let corrupt = Error::from(sqlite(ErrorCode::DatabaseCorrupt, rusqlite::ffi::SQLITE_CORRUPT));
+        assert_eq!(corrupt.code(), "store_corrupt");
+        let not_db = Error::from(sqlite(ErrorCode::NotADatabase, rusqlite::ffi::SQLITE_NOTADB));
+        assert_eq!(not_db.code(), "store_corrupt");
+        let busy = Error::from(sqlite(ErrorCode::DatabaseBusy, rusqlite::ffi::SQLITE_BUSY));
+        assert_eq!(busy.code(), "storage");
+
+        let enospc = Error::from(std::io::Error::from_raw_os_error(28));
+        assert_eq!(enospc.code(), "storage_full");
+        let photo = Error::from(crate::media::MediaError::Io(std::io::Error::from_raw_os_error(
+            28,
+        )));
+        assert_eq!(photo.code(), "storage_full", "a full disk is not a refused photo");
+        let eio = Error::from(crate::media::MediaError::Io(std::io::Error::from_raw_os_error(5)));
+        assert_eq!(eio.code(), "storage_io");
+    }
+}

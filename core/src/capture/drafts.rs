@@ -238,6 +238,18 @@ pub(crate) fn photo_references(
     Ok((photos, thumbs))
 }
 
+/// Whether any report or draft names the photo (a scan: for failure paths only).
+pub(crate) fn photo_is_referenced(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM report WHERE instr(body, ?1) > 0 LIMIT 1",
+            [sha256],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// A text column as text, invalid UTF-8 replaced (for listing, never for uploading).
 pub(crate) fn lossy(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<String> {
     Ok(lossy_opt(row, index)?.unwrap_or_default())
