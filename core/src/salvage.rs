@@ -1,7 +1,7 @@
 //! Getting reports back from a damaged store, and noticing a store that lost them.
 //!
-//! Owns two things: the check at open that a store holding no report while photos remain in
-//! `media/` lost its reports (a WAL deleted by a backup, a file truncated to 0) — said with
+//! Owns two things: the check at open that a store found without a schema while photos remain
+//! in `media/` lost its reports (a WAL deleted by a backup, a file truncated to 0) — said with
 //! [`Error::StoreCorrupt`] instead of an empty queue — and [`salvage`], which copies every
 //! readable report (and the device's sync credentials) out of a quarantined store into the
 //! fresh one, where pending reports resume syncing. It does not decide what is damaged at the
@@ -38,22 +38,20 @@ const COLUMNS: &str = "id, state, reporter_id, body, updated_at, subtype, proble
                        photos, submitted_at, attempts, next_attempt_at, last_error, parked_reason, \
                        delivered_at, case_number, body_sha256";
 
-/// At open: `store` is returned as it is unless it holds no report at all while photo files
-/// remain in `photo_dir` and no earlier damage was already reported (no `quarantine/` folder):
-/// then it is closed, moved to quarantine, and the loss reported.
+/// At open: `store` is returned as it is unless this open found no schema at all (a new file:
+/// truncated, or its WAL lost while the main file held nothing yet) while photo files remain in
+/// `photo_dir`, and no earlier damage was already reported (no `quarantine/` folder): then it
+/// is closed, moved to quarantine, and the loss reported. (A store that lost only some reports
+/// is not noticed here; the checkpoints bound what a lost WAL can take.)
 pub(crate) fn check_not_lost(store: Store, photo_dir: &Path) -> Result<Store> {
     let path = store.path().to_path_buf();
     let already_reported = path.parent().is_some_and(|dir| dir.join(QUARANTINE_DIR).exists());
-    if already_reported || !has_photo_files(&photo_dir.join("photos"))? {
-        return Ok(store);
-    }
-    let reports: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM report", [], |r| r.get(0))?))?;
-    if reports > 0 {
+    if !store.was_created() || already_reported || !has_photo_files(&photo_dir.join("photos"))? {
         return Ok(store);
     }
     drop(store);
     let moved = quarantine(&path)?;
-    tracing::error!("the store holds no report while photos remain: moved to quarantine");
+    tracing::error!("a new store while photos remain: the reports were lost; moved to quarantine");
     Err(Error::StoreCorrupt {
         reason: "the store lost its reports while their photos remain",
         quarantined: Some(moved),

@@ -29,6 +29,8 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// This open found no schema (a new store, or one whose files were lost).
+    created: bool,
 }
 
 impl Store {
@@ -49,7 +51,7 @@ impl Store {
             writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         }
         health::check_readable(&writer)?;
-        upgrade(&mut writer)?;
+        let created = upgrade(&mut writer)? == 0;
         let reader = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -59,7 +61,13 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            created,
         })
+    }
+
+    /// Whether this open found no schema: a new store, or one whose files were lost.
+    pub fn was_created(&self) -> bool {
+        self.created
     }
 
     pub fn path(&self) -> &Path {
@@ -108,12 +116,13 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn upgrade(conn: &mut Connection) -> Result<()> {
+/// Brings the store to [`SCHEMA_VERSION`]; the version it found.
+fn upgrade(conn: &mut Connection) -> Result<i64> {
     // A read first: an up-to-date store is opened without a single write (a full disk can still
     // be read and drained).
     let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found == SCHEMA_VERSION {
-        return Ok(());
+        return Ok(found);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
@@ -128,7 +137,7 @@ fn upgrade(conn: &mut Connection) -> Result<()> {
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
-    Ok(())
+    Ok(found)
 }
 
 /// One schema step: from version `from` to `from + 1`. Steps are never edited once released;
