@@ -84,7 +84,7 @@ mod tests {
     fn http_dates_parse() {
         assert_eq!(
             parse_http_date_ms("Wed, 02 Dec 2026 04:04:25 GMT"),
-            Some(1_796_183_065_000)
+            Some(1_796_184_265_000)
         );
         assert_eq!(parse_http_date_ms("yesterday"), None);
     }
