@@ -166,7 +166,13 @@ impl From<Error> for GridPatrolError {
                 tracing::error!(%reason, "internal error");
                 Self::Internal { reason }
             }
-            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
+            Error::Sqlite(_)
+            | Error::Io(_)
+            | Error::Json(_)
+            | Error::StorageFull { .. }
+            | Error::StorageIo { .. }
+            | Error::StoreCorrupt { .. }
+            | Error::SideFileDamaged { .. } => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),

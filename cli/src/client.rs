@@ -188,7 +188,7 @@ pub fn core_failure(error: Error) -> Failure {
         Error::InvalidArgument { field, .. } => {
             Failure::new("invalid_argument", message, 2).with("field", field)
         }
-        Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => Failure::new("storage", message, 1),
+        Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => Failure::new("storage_io", message, 1),
         Error::Photo(media) => {
             use gridpatrol_core::media::MediaError;
             let exit = match media {
@@ -215,14 +215,32 @@ pub fn core_failure(error: Error) -> Failure {
         Error::SchemaTooNew { .. } => Failure::new("schema_too_new", message, 1),
         Error::DataDirectoryInUse => Failure::new("data_directory_in_use", message, 1),
         Error::Closed | Error::Internal { .. } => Failure::new("internal", message, 1),
+        Error::StorageFull { during } => Failure::new("storage_full", message, 1).with("during", during),
+        Error::StorageIo { during, .. } => Failure::new("storage_io", message, 1).with("during", during),
+        Error::StoreCorrupt { quarantined, .. } => {
+            let failure = Failure::new("store_corrupt", message, 1);
+            match quarantined {
+                Some(dir) => failure.with("quarantined", dir.display().to_string()),
+                None => failure,
+            }
+        }
+        Error::SideFileDamaged { file, .. } => {
+            Failure::new("side_file_damaged", message, 1).with("file", file)
+        }
         Error::DataDirectory { .. } | Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
             Failure::new("storage", message, 1)
         }
     }
 }
 
+/// Opens the data directory; a damaged side file set aside at open is a warning on stderr (the
+/// command goes on, without own-grid checks), with its code.
 fn open(data: &Path) -> Result<Client, Failure> {
-    Client::open(data).map_err(core_failure)
+    let client = Client::open(data).map_err(core_failure)?;
+    for damage in client.side_file_damage() {
+        eprintln!("warning [{}]: {damage}; grid checks are off", damage.code());
+    }
+    Ok(client)
 }
 
 fn parse_time_ms(text: &str) -> Result<i64, String> {

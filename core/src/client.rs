@@ -30,7 +30,7 @@ use crate::{Error, Result};
 
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
-const GRID_PACKAGE_FILE: &str = "grids.geojson";
+use crate::grid::installed::GRID_PACKAGE_FILE;
 
 /// How long a photo file nothing refers to may be in the middle of being added.
 const PRUNE_GRACE: Duration = Duration::from_secs(3600);
@@ -57,6 +57,8 @@ pub struct Client {
     submitted: tokio::sync::broadcast::Sender<String>,
     /// Held by a sync run: one run at a time on this directory's outbox.
     outbox_lock: tokio::sync::Mutex<()>,
+    /// Side files found damaged at open and set aside (see `grid::installed`).
+    side_file_damage: Vec<Error>,
     /// Last, so the lock is released after the store is closed.
     _lock: DirLock,
 }
@@ -95,11 +97,13 @@ impl Client {
         })?;
         let lock = DirLock::acquire(&data_dir)?;
         let store = Store::open(&data_dir.join(DATABASE_FILE))?;
+        let store = crate::salvage::check_not_lost(store, &data_dir.join(PHOTO_DIR))?;
         let event_list = RwLock::new(load_installed_event_list(&store)?);
         let photos = PhotoStore::new(data_dir.join(PHOTO_DIR), PhotoConfig::default())?;
         // A crash mid-write leaves only temp files (renames are atomic); clear them.
         photos.sweep_temp_files()?;
-        let grids = RwLock::new(load_installed_grids(&data_dir)?);
+        let (grids, grid_damage) = crate::grid::installed::load_installed(&data_dir)?;
+        let grids = RwLock::new(grids.map(Arc::new));
         Ok(Self {
             data_dir,
             store,
@@ -111,6 +115,7 @@ impl Client {
             submitted: tokio::sync::broadcast::Sender::new(64),
             outbox_lock: tokio::sync::Mutex::new(()),
             _lock: lock,
+            side_file_damage: grid_damage.into_iter().collect(),
         })
     }
 
@@ -133,6 +138,18 @@ impl Client {
 
     pub(crate) fn outbox_lock(&self) -> &tokio::sync::Mutex<()> {
         &self.outbox_lock
+    }
+
+    /// The side files (grid package) found damaged at this open and set aside, each as an
+    /// [`Error::SideFileDamaged`] naming it. Capture works without them (no own-grid checks).
+    pub fn side_file_damage(&self) -> &[Error] {
+        &self.side_file_damage
+    }
+
+    /// Copies every readable report from a quarantined store (the folder a
+    /// [`Error::StoreCorrupt`] named) into this one; pending reports resume syncing.
+    pub fn salvage(&self, quarantined: &Path) -> Result<crate::salvage::SalvageSummary> {
+        crate::salvage::salvage(&self.store, quarantined)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -410,7 +427,7 @@ impl Client {
             exif_lat: processed.exif.gps.as_ref().map(|g| g.latitude),
             exif_lon: processed.exif.gps.as_ref().map(|g| g.longitude),
         };
-        self.update_draft(id, |draft| {
+        let attached = self.update_draft(id, |draft| {
             if !draft.photos.iter().any(|p| p.sha256 == photo.sha256) {
                 if draft.photos.len() >= MAX_PHOTOS as usize {
                     return Err(Error::InvalidArgument {
@@ -421,7 +438,17 @@ impl Client {
                 draft.photos.push(photo.clone());
             }
             Ok(())
-        })?;
+        });
+        if let Err(error) = attached {
+            // Not attached (e.g. the disk filled up): a file nothing refers to is not kept.
+            let referenced = self
+                .store
+                .read(|c| capture::photo_is_referenced(c, &photo.sha256));
+            if matches!(referenced, Ok(false)) {
+                let _ = self.photos.remove(&photo.sha256);
+            }
+            return Err(error);
+        }
         Ok(photo)
     }
 
@@ -695,22 +722,6 @@ fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<()> 
         });
     }
     Ok(())
-}
-
-fn load_installed_grids(data_dir: &Path) -> Result<Option<Arc<GridIndex>>> {
-    let path = data_dir.join(GRID_PACKAGE_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    match GridIndex::from_geojson_str(&text) {
-        Ok(index) => Ok(Some(Arc::new(index))),
-        Err(error) => {
-            tracing::warn!(%error, "installed grid package no longer verifies; grid checks are off");
-            Ok(None)
-        }
-    }
 }
 
 /// Writes a file so that a crash leaves either the old or the new content, never a mix.

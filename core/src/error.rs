@@ -48,16 +48,42 @@ pub enum Error {
     InvalidArgument { field: &'static str, reason: String },
 
     #[error("photo refused: {0}")]
-    Photo(#[from] crate::media::MediaError),
+    Photo(crate::media::MediaError),
 
     #[error("grid package rejected: {0}")]
     GridPackage(#[from] crate::grid::GridPackageError),
 
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
 
     #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+
+    /// The disk (or the app's quota) is full: nothing was changed by the failed operation.
+    /// Reading the queue and syncing still work; free space and try again.
+    #[error("storage is full: {during}")]
+    StorageFull { during: &'static str },
+
+    /// The disk failed a read or write (an I/O error from the OS or SQLite).
+    #[error("storage i/o error: {during}: {reason}")]
+    StorageIo { during: &'static str, reason: String },
+
+    /// The database is damaged or lost reports. `quarantined` is where the damaged files were
+    /// moved (`None` when nothing was moved); [`crate::Client::salvage`] copies every readable
+    /// report from there into the fresh store.
+    #[error("the store is damaged ({reason})")]
+    StoreCorrupt {
+        reason: &'static str,
+        quarantined: Option<PathBuf>,
+    },
+
+    /// A side file (a grid or component package) does not parse; it was moved aside to `moved_to`.
+    #[error("the side file {file} is damaged and was set aside: {reason}")]
+    SideFileDamaged {
+        file: &'static str,
+        moved_to: Option<PathBuf>,
+        reason: String,
+    },
 
     #[error("json error: {0}")]
     Json(#[from] serde_json::Error),
@@ -77,4 +103,128 @@ pub enum Error {
     /// The platform answered with a problem the caller must act on (`code` is the protocol's).
     #[error("platform answered {status} {code}")]
     Platform { status: u16, code: String },
+}
+
+impl Error {
+    /// The stable machine code of this error, as the CLI prints it and apps may match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::DataDirectory { .. } => "data_directory",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::EventListRejected(_) => "package_rejected",
+            Error::UnknownCode { .. } => "unknown_code",
+            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::Photo(_) => "photo_rejected",
+            Error::GridPackage(_) => "grid_package_rejected",
+            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => "storage",
+            Error::StorageFull { .. } => "storage_full",
+            Error::StorageIo { .. } => "storage_io",
+            Error::StoreCorrupt { .. } => "store_corrupt",
+            Error::SideFileDamaged { .. } => "side_file_damaged",
+            Error::NotEnrolled => "not_enrolled",
+            Error::DeviceRevoked => "device_revoked",
+            Error::Network { .. } => "network",
+            Error::Platform { .. } => "platform",
+            Error::DataDirectoryInUse => "data_directory_in_use",
+            Error::Closed => "closed",
+            Error::Internal { .. } => "internal",
+        }
+    }
+}
+
+/// SQLite's full-disk, I/O and corruption codes become their own variants, so an app can tell
+/// "free space" from "the disk failed" from "the store is damaged".
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Error::StorageFull {
+                during: "database write",
+            },
+            Some(ErrorCode::SystemIoFailure) => Error::StorageIo {
+                during: "database",
+                reason: error.to_string(),
+            },
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Error::StoreCorrupt {
+                reason: "the database file is damaged",
+                quarantined: None,
+            },
+            _ => Error::Sqlite(error),
+        }
+    }
+}
+
+/// ENOSPC / EDQUOT are `StorageFull`; other OS errors stay `Io`.
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        if is_full(&error) {
+            Error::StorageFull { during: "file write" }
+        } else {
+            Error::Io(error)
+        }
+    }
+}
+
+/// A photo that cannot be written for lack of space is a full disk, not a refused photo.
+impl From<crate::media::MediaError> for Error {
+    fn from(error: crate::media::MediaError) -> Self {
+        match error {
+            crate::media::MediaError::Io(io) if is_full(&io) => Error::StorageFull {
+                during: "photo write",
+            },
+            crate::media::MediaError::Io(io) => Error::StorageIo {
+                during: "photo write",
+                reason: io.kind().to_string(),
+            },
+            other => Error::Photo(other),
+        }
+    }
+}
+
+pub(crate) fn is_full(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::StorageFull
+        || error.kind() == std::io::ErrorKind::QuotaExceeded
+        || error.raw_os_error() == Some(28)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: rusqlite::ffi::ErrorCode, extended: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error {
+                code,
+                extended_code: extended,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn full_disk_io_and_corruption_have_their_own_codes() {
+        use rusqlite::ffi::ErrorCode;
+        let full = Error::from(sqlite(ErrorCode::DiskFull, rusqlite::ffi::SQLITE_FULL));
+        assert_eq!(full.code(), "storage_full");
+        let io = Error::from(sqlite(
+            ErrorCode::SystemIoFailure,
+            rusqlite::ffi::SQLITE_IOERR_WRITE,
+        ));
+        assert_eq!(io.code(), "storage_io");
+        let corrupt = Error::from(sqlite(ErrorCode::DatabaseCorrupt, rusqlite::ffi::SQLITE_CORRUPT));
+        assert_eq!(corrupt.code(), "store_corrupt");
+        let not_db = Error::from(sqlite(ErrorCode::NotADatabase, rusqlite::ffi::SQLITE_NOTADB));
+        assert_eq!(not_db.code(), "store_corrupt");
+        let busy = Error::from(sqlite(ErrorCode::DatabaseBusy, rusqlite::ffi::SQLITE_BUSY));
+        assert_eq!(busy.code(), "storage");
+
+        let enospc = Error::from(std::io::Error::from_raw_os_error(28));
+        assert_eq!(enospc.code(), "storage_full");
+        let photo = Error::from(crate::media::MediaError::Io(std::io::Error::from_raw_os_error(
+            28,
+        )));
+        assert_eq!(photo.code(), "storage_full", "a full disk is not a refused photo");
+        let eio = Error::from(crate::media::MediaError::Io(std::io::Error::from_raw_os_error(5)));
+        assert_eq!(eio.code(), "storage_io");
+    }
 }

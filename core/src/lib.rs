@@ -17,6 +17,7 @@ pub mod grid;
 pub mod ids;
 pub mod location;
 pub mod media;
+pub mod salvage;
 pub mod store;
 pub mod sync;
 pub mod taxonomy;

@@ -5,6 +5,14 @@
 //! its upgrade steps, and the data directory's lock ([`DirLock`]: one open instance per
 //! directory, whatever the process). It does not know what reports or packages mean: the modules that own
 //! those tables write their own SQL through `read` and `write`.
+//!
+//! Opening never writes unless a schema step is due, so a store on a full disk can still be
+//! read and drained. What keeps a damaged store from costing reports (WAL checks, checkpoints,
+//! quarantine) is in [`health`].
+
+mod health;
+
+pub use health::{QUARANTINE_DIR, quarantine};
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -17,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The database behind one data directory.
 #[derive(Debug)]
@@ -25,16 +33,29 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// This open found no schema (a new store, or one whose files were lost).
+    created: bool,
 }
 
 impl Store {
     /// Opens (creating if needed) and upgrades the database at `path`.
+    /// A damaged store is moved to quarantine and reported as [`Error::StoreCorrupt`] (see
+    /// [`health`]); the next open starts a fresh one.
     pub fn open(path: &Path) -> Result<Self> {
+        health::guarded(path, || Self::open_checked(path))
+    }
+
+    fn open_checked(path: &Path) -> Result<Self> {
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
-        // WAL lets the reader run while a write commits; set once, it persists in the file.
-        writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-        upgrade(&mut writer)?;
+        // WAL lets the reader run while a write commits; set once, it persists in the file
+        // (asked first: setting it on a WAL store is not a write, but leave nothing to chance).
+        let mode: String = writer.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        }
+        health::check_readable(&writer)?;
+        let created = upgrade(&mut writer)? == 0;
         let reader = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -44,7 +65,13 @@ impl Store {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            created,
         })
+    }
+
+    /// Whether this open found no schema: a new store, or one whose files were lost.
+    pub fn was_created(&self) -> bool {
+        self.created
     }
 
     pub fn path(&self) -> &Path {
@@ -63,6 +90,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        health::checkpoint_if_large(&conn, &self.path);
         Ok(value)
     }
 }
@@ -132,6 +160,14 @@ impl Drop for DirLock {
     }
 }
 
+impl Drop for Store {
+    /// At close the WAL is folded into the main file, so a copy of the main file alone (a
+    /// backup that skips `-wal`) holds every acknowledged report.
+    fn drop(&mut self) {
+        health::checkpoint_at_close(&lock(&self.writer));
+    }
+}
+
 /// A poisoned lock only means another thread panicked mid-call; SQLite rolled its transaction
 /// back, so the connection is still sound to use.
 fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -149,7 +185,14 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn upgrade(conn: &mut Connection) -> Result<()> {
+/// Brings the store to [`SCHEMA_VERSION`]; the version it found.
+fn upgrade(conn: &mut Connection) -> Result<i64> {
+    // A read first: an up-to-date store is opened without a single write (a full disk can still
+    // be read and drained).
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found == SCHEMA_VERSION {
+        return Ok(found);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -163,7 +206,7 @@ fn upgrade(conn: &mut Connection) -> Result<()> {
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
-    Ok(())
+    Ok(found)
 }
 
 /// One schema step: from version `from` to `from + 1`. Steps are never edited once released;
@@ -232,6 +275,10 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
              ) STRICT, WITHOUT ROWID;
              CREATE INDEX report_outbox ON report (submitted_at, id) WHERE state = 'pending';",
         )?,
+        // The SHA-256 (hex) of `body` as written, verified before a report is uploaded: a bit
+        // flipped on disk parks the report as `local_report_corrupt` instead of sending it.
+        // NULL on rows written before this step (they are sent unverified).
+        3 => tx.execute_batch("ALTER TABLE report ADD COLUMN body_sha256 TEXT;")?,
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
     Ok(())

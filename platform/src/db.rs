@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::problem::{ApiError, ApiResult};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug)]
 pub struct Db {
@@ -214,6 +214,9 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
              -- devices upload those photos again from offset 0).
              DELETE FROM photo WHERE complete = 0;",
         ),
+        // How far the sending device's clock was off, in seconds, when beyond the tolerated
+        // skew (NULL within it): such reports are received, and flagged for the command centre.
+        3 => tx.execute_batch("ALTER TABLE report ADD COLUMN clock_skew_s INTEGER;"),
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
 }

@@ -57,14 +57,21 @@ pub struct BatchResults {
 pub(crate) async fn upload(
     device: Device,
     State(state): State<crate::State>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> ApiResult<axum::Json<BatchResults>> {
     let bytes = read_body(body, state.config.limits.batch_bytes).await?;
-    let results = blocking(move || receive_batch(&state, &device.id, &bytes)).await?;
+    let offset = reports::clock_offset(&headers);
+    let results = blocking(move || receive_batch(&state, &device.id, &bytes, offset)).await?;
     Ok(axum::Json(results))
 }
 
-fn receive_batch(state: &Inner, device: &str, bytes: &[u8]) -> ApiResult<BatchResults> {
+fn receive_batch(
+    state: &Inner,
+    device: &str,
+    bytes: &[u8],
+    clock_offset_ms: Option<i64>,
+) -> ApiResult<BatchResults> {
     let request: BatchRequest<'_> = serde_json::from_str(utf8_body(bytes)?).map_err(|e| {
         ApiError::bad_request("malformed_batch", format!("The body is not a report batch: {e}"))
     })?;
@@ -90,7 +97,7 @@ fn receive_batch(state: &Inner, device: &str, bytes: &[u8]) -> ApiResult<BatchRe
 
     let mut results = Vec::with_capacity(request.reports.len());
     for (index, item) in request.reports.iter().enumerate() {
-        let (report_id, outcome) = receive_item(state, device, item);
+        let (report_id, outcome) = receive_item(state, device, item, clock_offset_ms);
         let stop = outcome.as_ref().err().is_some_and(is_retryable);
         results.push(item_result(index, report_id, outcome));
         if stop {
@@ -107,7 +114,12 @@ fn receive_batch(state: &Inner, device: &str, bytes: &[u8]) -> ApiResult<BatchRe
 }
 
 /// One item, as `PUT /v1/reports/{id}` would take it; also the id to report it under.
-fn receive_item(state: &Inner, device: &str, item: &RawValue) -> (Option<String>, ApiResult<Accepted>) {
+fn receive_item(
+    state: &Inner,
+    device: &str,
+    item: &RawValue,
+    clock_offset_ms: Option<i64>,
+) -> (Option<String>, ApiResult<Accepted>) {
     let text = item.get();
     let limit = state.config.limits.report_bytes;
     // The same limit, and the same refusal, as a PUT body of this size.
@@ -120,7 +132,7 @@ fn receive_item(state: &Inner, device: &str, item: &RawValue) -> (Option<String>
     match reports::parse_report(text.as_bytes()) {
         Ok(report) => {
             let report_id = Some(report.id.clone()).filter(|id| gridpatrol_core::ids::is_report_id(id));
-            let outcome = reports::receive(state, device, report);
+            let outcome = reports::receive(state, device, report, clock_offset_ms);
             (report_id, outcome)
         }
         Err(refused) => (readable_id(text), Err(refused)),

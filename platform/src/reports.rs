@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use gridpatrol_core::capture::{SubmittedReport, validate_submitted};
+use gridpatrol_core::capture::{CLOCK_OFFSET_HEADER, SubmittedReport, clock_skew_s, validate_submitted};
 use rusqlite::{Connection, OptionalExtension as _, Transaction};
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +151,7 @@ pub(crate) async fn upload(
     device: Device,
     State(state): State<crate::State>,
     Path(report_id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, axum::Json<ReportStatus>)> {
     checked_report_id(&report_id)?;
@@ -162,8 +163,20 @@ pub(crate) async fn upload(
             "The report's id differs from the id in the URL",
         ));
     }
-    let accepted = blocking(move || receive(&state, &device.id, report)).await?;
+    let offset = clock_offset(&headers);
+    let accepted = blocking(move || receive(&state, &device.id, report, offset)).await?;
     Ok((accepted.status, axum::Json(accepted.receipt)))
+}
+
+/// The clock offset a device says it learned (`CLOCK_OFFSET_HEADER`); ignored when unparsable.
+pub(crate) fn clock_offset(headers: &axum::http::HeaderMap) -> Option<i64> {
+    headers
+        .get(CLOCK_OFFSET_HEADER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// 400 `bad_report_id` unless `id` is a report id as devices make them.
@@ -193,7 +206,12 @@ pub(crate) fn parse_report(bytes: &[u8]) -> ApiResult<SubmittedReport> {
 /// storing. The typed report is stored as its JSON (what the platform does not know of it is
 /// gone). Every write commits before this returns (a refusal's counter too), so a caller
 /// uploading several reports keeps what one committed whatever happens to the next.
-pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> ApiResult<Accepted> {
+pub(crate) fn receive(
+    state: &Inner,
+    device: &str,
+    report: SubmittedReport,
+    clock_offset_ms: Option<i64>,
+) -> ApiResult<Accepted> {
     checked_report_id(&report.id)?;
     for photo in &report.photos {
         photos::checked_id(&photo.sha256)?;
@@ -215,6 +233,7 @@ pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> A
     let list = state.lists.for_report(&report.event_list_sha256);
     let grids = state.grids.as_ref().map(|g| &g.index);
     let findings = validate_submitted(&report, &list, grids, &state.config.policy, now);
+    let clock_skew_s = clock_skew_s(&report, now, clock_offset_ms, &state.config.policy);
     if !findings.is_valid() {
         state.db.write(|tx| bump(tx, "validation_failed", 1))?;
         tracing::info!(
@@ -296,8 +315,8 @@ pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> A
         let seq = next_seq(tx)?;
         tx.execute(
             "INSERT INTO report (id, device_id, case_number, canonical_sha256, body, validated_against,
-                                 status, reason, received_at, updated_at, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', NULL, ?7, ?7, ?8)",
+                                 status, reason, received_at, updated_at, seq, clock_skew_s)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', NULL, ?7, ?7, ?8, ?9)",
             rusqlite::params![
                 report.id,
                 device,
@@ -306,9 +325,13 @@ pub(crate) fn receive(state: &Inner, device: &str, report: SubmittedReport) -> A
                 body,
                 validated_against,
                 now,
-                seq
+                seq,
+                clock_skew_s
             ],
         )?;
+        if let Some(skew) = clock_skew_s {
+            tracing::info!(report_id = %report.id, clock_skew_s = skew, "report received from a device with a wrong clock");
+        }
         for (position, photo) in report.photos.iter().enumerate() {
             tx.execute(
                 "INSERT INTO report_photo (report_id, position, sha256) VALUES (?1, ?2, ?3)",

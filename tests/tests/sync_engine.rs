@@ -89,8 +89,11 @@ fn tamper(client: &Client, id: &str, change: impl FnOnce(&mut serde_json::Value)
             let body: String = tx.query_row("SELECT body FROM report WHERE id = ?1", [id], |r| r.get(0))?;
             let mut report: serde_json::Value = serde_json::from_str(&body)?;
             change(&mut report);
+            // Without its checksum, as a row from before checksums: the device sends it
+            // unverified, so what refuses it is the platform (a kept checksum would park it
+            // on the device as `local_report_corrupt`).
             tx.execute(
-                "UPDATE report SET body = ?2 WHERE id = ?1",
+                "UPDATE report SET body = ?2, body_sha256 = NULL WHERE id = ?1",
                 rusqlite::params![id, report.to_string()],
             )?;
             Ok(())

@@ -70,7 +70,7 @@ async fn a_photo_another_device_claimed_with_a_wrong_length_is_delivered() {
         engine.enroll(CODE, "p").await.expect("enroll");
         let summary = engine.sync_now(BOUND).await.expect("sync");
         assert_eq!((summary.delivered, summary.pending, summary.parked), (1, 0, 0));
-        assert_eq!(summary.bytes_sent, bytes.len() as u64);
+        assert_eq!(summary.bytes_sent, bytes.len() as i64);
         let stats = platform.stats().await;
         assert_eq!(
             (stats["photos"].as_u64(), stats["partial_photos"].as_u64()),

@@ -4,7 +4,9 @@
 //! draft its body is the `Draft` JSON, rewritten whole inside one transaction at every change
 //! (drafts are small, and a document can never be half-updated). `submit` turns the row into
 //! a pending report in one UPDATE: the body becomes the `SubmittedReport` that is uploaded and
-//! the searchable columns are filled. The pending rows are the outbox.
+//! the searchable columns are filled. The pending rows are the outbox. Every body is written
+//! with its SHA-256 (`body_sha256`, see [`body_sha256`]), which the sync engine verifies before
+//! an upload.
 
 use std::collections::HashSet;
 
@@ -13,14 +15,23 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::{Draft, EarlierReport, OutboxEntry, OutboxState, SubmittedReport};
 use crate::{Error, Result};
 
+/// The checksum stored with a body: SHA-256 of its UTF-8 bytes, lower-case hex.
+pub(crate) fn body_sha256(body: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(body))
+}
+
 pub(crate) fn insert_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
+    let body = serde_json::to_string(draft)?;
     tx.execute(
-        "INSERT INTO report (id, state, reporter_id, body, updated_at) VALUES (?1, 'draft', ?2, ?3, ?4)",
+        "INSERT INTO report (id, state, reporter_id, body, updated_at, body_sha256)
+         VALUES (?1, 'draft', ?2, ?3, ?4, ?5)",
         params![
             draft.id,
             draft.reporter.reporter_id,
-            serde_json::to_string(draft)?,
-            draft.updated_at_ms
+            body,
+            draft.updated_at_ms,
+            body_sha256(body.as_bytes())
         ],
     )?;
     Ok(())
@@ -42,9 +53,10 @@ pub(crate) fn load_draft(conn: &Connection, id: &str) -> Result<Draft> {
 }
 
 pub(crate) fn save_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
+    let body = serde_json::to_string(draft)?;
     tx.execute(
-        "UPDATE report SET body = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'draft'",
-        params![draft.id, serde_json::to_string(draft)?, draft.updated_at_ms],
+        "UPDATE report SET body = ?2, updated_at = ?3, body_sha256 = ?4 WHERE id = ?1 AND state = 'draft'",
+        params![draft.id, body, draft.updated_at_ms, body_sha256(body.as_bytes())],
     )?;
     Ok(())
 }
@@ -122,13 +134,14 @@ pub(crate) fn reports_nearby(conn: &Connection, query: &NearbyQuery<'_>) -> Resu
 
 /// Turns the draft row into a pending report: the outbox entry is this same row.
 pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_ms: i64) -> Result<()> {
+    let body = serde_json::to_string(report)?;
     let changed = tx.execute(
         "UPDATE report SET state = 'pending', body = ?2, updated_at = ?3, subtype = ?4, problem = ?5,
-                lat = ?6, lon = ?7, captured_at = ?8, photos = ?9, submitted_at = ?10
+                lat = ?6, lon = ?7, captured_at = ?8, photos = ?9, submitted_at = ?10, body_sha256 = ?11
          WHERE id = ?1 AND state = 'draft'",
         params![
             report.id,
-            serde_json::to_string(report)?,
+            body,
             now_ms,
             report.subtype,
             report.problem,
@@ -137,6 +150,7 @@ pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_m
             report.captured_at_ms,
             report.photos.len() as i64,
             report.submitted_at_ms,
+            body_sha256(body.as_bytes()),
         ],
     )?;
     if changed == 1 {
@@ -170,15 +184,17 @@ pub(crate) fn list_outbox(conn: &Connection) -> Result<Vec<OutboxEntry>> {
          FROM report WHERE state != 'draft'
          ORDER BY submitted_at, id",
     )?;
+    // Read leniently: a damaged text column shows as lossy text (the sync engine parks that
+    // report), so one bad row never hides the rest of the queue.
     let rows = stmt.query_map([], |row| {
         Ok(OutboxEntry {
-            report_id: row.get(0)?,
-            subtype: row.get(1)?,
-            problem: row.get(2)?,
-            state: OutboxState::parse(&row.get::<_, String>(3)?),
+            report_id: lossy(row, 0)?,
+            subtype: lossy(row, 1)?,
+            problem: lossy(row, 2)?,
+            state: OutboxState::parse(&lossy(row, 3)?),
             attempts: row.get(4)?,
             enqueued_at_ms: row.get(5)?,
-            parked_reason: row.get(6)?,
+            parked_reason: lossy_opt(row, 6)?,
             photos: row.get(7)?,
         })
     })?;
@@ -220,4 +236,31 @@ pub(crate) fn photo_references(
         }
     }
     Ok((photos, thumbs))
+}
+
+/// Whether any report or draft names the photo (a scan: for failure paths only).
+pub(crate) fn photo_is_referenced(conn: &Connection, sha256: &str) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM report WHERE instr(body, ?1) > 0 LIMIT 1",
+            [sha256],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// A text column as text, invalid UTF-8 replaced (for listing, never for uploading).
+pub(crate) fn lossy(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<String> {
+    Ok(lossy_opt(row, index)?.unwrap_or_default())
+}
+
+pub(crate) fn lossy_opt(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<String>> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(index)? {
+        ValueRef::Null => None,
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(x) => Some(x.to_string()),
+    })
 }

@@ -8,6 +8,7 @@
 
 mod drafts;
 mod findings;
+mod times;
 mod validate;
 
 #[cfg(test)]
@@ -18,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 pub use findings::{Finding, Severity, ValidationReport};
+pub use times::{CLOCK_OFFSET_HEADER, EARLIEST_CAPTURE_MS, clock_skew_s};
 pub use validate::{EarlierReport, validate, validate_submitted};
 
 pub(crate) use validate::check_attribute_value;

@@ -19,6 +19,9 @@ pub struct EarlierReport {
 
 /// Validates a report as received by a platform: the same rules as on the device, applied to
 /// the report as submitted (warnings do not reject; the device already had them answered).
+/// Time rules are judged against the later of `now_ms` and the device's clock at submit
+/// (`submitted_at_ms`): a phone clock that runs fast never gets a report the device accepted
+/// refused (the platform records the skew instead).
 pub fn validate_submitted(
     report: &super::SubmittedReport,
     list: &EventList,
@@ -41,7 +44,14 @@ pub fn validate_submitted(
         captured_at_ms: report.captured_at_ms,
         updated_at_ms: report.submitted_at_ms,
     };
-    validate(&draft, list, grids, policy, &[], now_ms)
+    validate(
+        &draft,
+        list,
+        grids,
+        policy,
+        &[],
+        now_ms.max(report.submitted_at_ms),
+    )
 }
 
 fn role_zh(role: Role) -> &'static str {
@@ -64,7 +74,6 @@ pub fn validate(
     now_ms: i64,
 ) -> ValidationReport {
     let mut report = ValidationReport::default();
-    let skew_ms = i64::from(policy.clock_skew_s) * 1000;
 
     let subtype = match draft.subtype.as_deref() {
         None => {
@@ -271,14 +280,8 @@ pub fn validate(
             ),
         );
     }
-    if draft.captured_at_ms > now_ms + skew_ms {
-        report.error(
-            "capture.in_future",
-            "captured_at",
-            "采集时间晚于当前时间，请检查手机时间设置",
-            "The capture time is in the future; check the phone's clock",
-        );
-    }
+    super::times::capture_in_future(draft, policy, now_ms, &mut report);
+    super::times::capture_too_early(draft, &mut report);
     report
 }
 
@@ -348,27 +351,9 @@ fn check_location(
             ),
         );
     }
-    let max_age_ms = i64::from(policy.max_fix_age_s) * 1000;
-    // Times are any i64 a report carries: differences without overflow.
-    if fix.provider != LocationProvider::ManualPin
-        && fix.fix_time_ms < draft.captured_at_ms.saturating_sub(max_age_ms)
-    {
-        let minutes = draft.captured_at_ms.abs_diff(fix.fix_time_ms) / 60_000;
-        report.error(
-            "location.stale",
-            "fix",
-            format!("定位是 {minutes} 分钟前的，请重新定位"),
-            format!("The fix is {minutes} minutes older than the capture; locate again"),
-        );
-    }
-    if fix.fix_time_ms > now_ms + i64::from(policy.clock_skew_s) * 1000 {
-        report.error(
-            "location.in_future",
-            "fix",
-            "定位时间晚于当前时间，请检查手机时间设置",
-            "The fix time is in the future; check the phone's clock",
-        );
-    }
+    super::times::fix_stale(draft, fix, policy, now_ms, report);
+    super::times::capture_long_before_fix(draft, fix, policy, report);
+    super::times::fix_in_future(fix, policy, now_ms, report);
 
     let (Some(grids), false) = (grids, rules.own_grid == OwnGridPolicy::NoCheck) else {
         return;

@@ -26,6 +26,7 @@
 mod error;
 mod geometry;
 mod index;
+pub mod installed;
 mod package;
 pub mod sample;
 

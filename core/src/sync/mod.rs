@@ -82,6 +82,7 @@
 //! It does not own capture (the rows are made by `capture`) nor decide what the platform
 //! accepts (the platform validates with the same core function the device ran).
 
+mod clock;
 mod ledger;
 mod outbox;
 mod protocol;
@@ -262,6 +263,8 @@ struct Inner {
     wake: Notify,
     /// The platform answered `POST /v1/reports` as if it did not know it: reports go one by one.
     batch_unsupported: AtomicBool,
+    /// The device's clock offset to the platform, learned from every answer.
+    clock: clock::DeviceClock,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -290,7 +293,7 @@ impl SyncEngine {
             .map_err(|e| Error::Network {
                 reason: format!("http client: {e}"),
             })?;
-        let (credentials, confirmed) = client.store().read(|conn| {
+        let (credentials, confirmed, clock) = client.store().read(|conn| {
             let credentials = match (
                 outbox::meta_get(conn, KEY_DEVICE_ID)?,
                 outbox::meta_get(conn, KEY_ACCESS_TOKEN)?,
@@ -303,7 +306,11 @@ impl SyncEngine {
                 }),
                 _ => None,
             };
-            Ok((credentials, outbox::confirmed_photos(conn)?))
+            Ok((
+                credentials,
+                outbox::confirmed_photos(conn)?,
+                clock::DeviceClock::load(conn)?,
+            ))
         })?;
         Ok(Arc::new(SyncEngine {
             inner: Arc::new(Inner {
@@ -326,6 +333,7 @@ impl SyncEngine {
                 confirmed: Mutex::new(confirmed),
                 wake: Notify::new(),
                 batch_unsupported: AtomicBool::new(false),
+                clock,
             }),
         }))
     }
@@ -413,6 +421,12 @@ impl SyncEngine {
 
     pub fn platform_url(&self) -> &str {
         &self.inner.config.platform_url
+    }
+
+    /// The device's clock minus the platform's (ms), as learned from the platform's answers;
+    /// `None` before the first answer.
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        self.inner.clock.offset_ms()
     }
 
     pub fn set_network(&self, state: NetworkState) {
@@ -873,7 +887,16 @@ impl Inner {
         if !self.network().online {
             return self.summary(0, 0, 0, 0);
         }
-        let rows = self.client.store().read(outbox::pending)?;
+        let (rows, unreadable) = self.client.store().read(outbox::pending)?;
+        for row in &unreadable {
+            tracing::warn!(report_id = %String::from_utf8_lossy(&row.key), code = row.code, "report parked");
+            outbox::unless_full(
+                self.client
+                    .store()
+                    .write(|tx| outbox::park_unreadable(tx, row, now_ms())),
+                "a parked report",
+            )?;
+        }
         let (_, delivered, _) = self.client.store().read(outbox::counts)?;
         let run = Arc::new(Run {
             deadline,
@@ -944,7 +967,8 @@ impl Inner {
             }
             return Err(error);
         }
-        recorded?;
+        outbox::unless_full(recorded, "deliveries")?;
+        outbox::unless_full(self.clock.persist(&self.client), "the clock offset")?;
         let summary = self.summary(
             run.delivered_this_run.load(Ordering::Relaxed),
             run.parked_this_run.load(Ordering::Relaxed),
@@ -1047,8 +1071,11 @@ impl Inner {
                         }
                         let next = now_ms() + delay.as_millis() as i64;
                         let (id, code) = (row.id.clone(), reason.clone());
-                        self.write(move |tx| outbox::record_failure(tx, &id, attempts, &code, next))
-                            .await?;
+                        outbox::unless_full(
+                            self.write(move |tx| outbox::record_failure(tx, &id, attempts, &code, next))
+                                .await,
+                            "a retry",
+                        )?;
                         run.retries.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(report_id = %row.id, %reason, attempts, delay_ms = delay.as_millis() as u64, "retrying");
                         self.emit(&run, Some(&row.id), SyncEvent::Retrying, 0, 0);
@@ -1075,8 +1102,11 @@ impl Inner {
             }
             Settled::Parked { code, reason } => {
                 let (id, stored_code) = (row.id.clone(), code.clone());
-                self.write(move |tx| outbox::park(tx, &id, &stored_code, &reason, now_ms()))
-                    .await?;
+                outbox::unless_full(
+                    self.write(move |tx| outbox::park(tx, &id, &stored_code, &reason, now_ms()))
+                        .await,
+                    "a parked report",
+                )?;
                 run.pending.fetch_sub(1, Ordering::Relaxed);
                 run.parked_this_run.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(report_id = %row.id, %code, "report parked");
@@ -1118,7 +1148,7 @@ impl Inner {
         let url = self.url(&format!("/v1/reports/{}", row.id));
         let response = self
             .authed(|http| {
-                http.put(&url)
+                self.with_clock_offset(http.put(&url))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(row.body.clone())
             })
@@ -1156,7 +1186,7 @@ impl Inner {
         let url = self.url("/v1/reports");
         let response = match self
             .authed(|http| {
-                http.post(&url)
+                self.with_clock_offset(http.post(&url))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
             })
@@ -1234,6 +1264,14 @@ impl Inner {
             }
         }
         problem.classify()
+    }
+
+    /// A report upload carries the clock offset the device learned, when it knows one.
+    fn with_clock_offset(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.clock.offset_ms() {
+            Some(offset) => request.header(crate::capture::CLOCK_OFFSET_HEADER, offset.to_string()),
+            None => request,
+        }
     }
 
     fn is_confirmed(&self, sha256: &str) -> bool {
@@ -1407,6 +1445,7 @@ impl Inner {
                 .send()
                 .await
                 .map_err(|e| network_failure(&e))?;
+            self.clock.learn(&response);
             if response.status() != reqwest::StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
