@@ -18,9 +18,9 @@ pub enum MediaError {
     },
 
     /// The input is larger than [`PhotoConfig::max_input_bytes`](crate::media::PhotoConfig).
-    #[error("the photo is {bytes} bytes, more than the limit of {limit} bytes")]
+    #[error("the photo is larger than the limit of {limit} bytes")]
     TooLarge {
-        /// Size of the input.
+        /// Size of the input (when read from a file of unknown size: the bytes read, limit + 1).
         bytes: u64,
         /// The configured limit.
         limit: u64,

@@ -158,6 +158,33 @@ pub struct ProcessedImages {
     pub meta: ProcessedPhoto,
 }
 
+/// Reads a photo file for [`process`], refusing it with [`MediaError::TooLarge`] as soon as it
+/// passes `config.max_input_bytes`: never more than the limit plus one byte is read, so a 2 GB
+/// file or `/dev/zero` costs nothing. Every path-taking intake (the CLI, test tools) reads
+/// through here; open and read errors are [`MediaError::Io`].
+pub fn read_photo_file(path: &std::path::Path, config: &PhotoConfig) -> Result<Vec<u8>, MediaError> {
+    use std::io::Read;
+    let limit = config.max_input_bytes;
+    let file = std::fs::File::open(path)?;
+    let declared = file.metadata()?.len();
+    if declared > limit {
+        return Err(MediaError::TooLarge {
+            bytes: declared,
+            limit,
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        // A device or a growing file whose size the metadata did not tell.
+        return Err(MediaError::TooLarge {
+            bytes: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -52,7 +52,6 @@ pub(crate) struct PngLayout {
     pub bit_depth: u8,
     /// 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA.
     pub color_type: u8,
-    pub interlaced: bool,
 }
 
 const PNG_SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
@@ -272,7 +271,6 @@ fn png_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
         png: Some(PngLayout {
             bit_depth,
             color_type,
-            interlaced: interlace == 1,
         }),
         exif,
     })
