@@ -580,16 +580,29 @@ fn a_refused_second_photo_leaves_no_draft_and_no_files() {
     let cut = device.file("cut.jpg", &cut);
     let output = run_capture(
         &device,
-        &manhole_args(&grid, &now(), "5", &["--photo", &first, "--photo", &cut, "--json"]),
+        &manhole_args(
+            &grid,
+            &now(),
+            "5",
+            &["--photo", &first, "--photo", &cut, "--json"],
+        ),
     );
     let error = error_of(&output);
     assert_eq!(error["kind"], "truncated");
     assert_eq!(error["path"], cut.as_str());
     assert!(device.queue().is_empty());
     let media = Path::new(&device.data).join("media");
-    assert_eq!(files_under(&media), Vec::<PathBuf>::new(), "photo files left behind");
+    assert_eq!(
+        files_under(&media),
+        Vec::<PathBuf>::new(),
+        "photo files left behind"
+    );
     let client = gridpatrol_core::Client::open(&device.data).expect("open the data directory");
-    assert_eq!(client.drafts().expect("drafts").len(), 0, "a draft was left behind");
+    assert_eq!(
+        client.drafts().expect("drafts").len(),
+        0,
+        "a draft was left behind"
+    );
     drop(client);
 
     // A device or a file over the limit is refused at the limit, not read whole.
@@ -597,7 +610,10 @@ fn a_refused_second_photo_leaves_no_draft_and_no_files() {
         &device,
         &manhole_args(&grid, &now(), "5", &["--photo", "/dev/zero", "--json"]),
     ));
-    assert_eq!((error["code"].as_str(), error["kind"].as_str()), (Some("photo_rejected"), Some("too_large")));
+    assert_eq!(
+        (error["code"].as_str(), error["kind"].as_str()),
+        (Some("photo_rejected"), Some("too_large"))
+    );
 }
 
 #[test]

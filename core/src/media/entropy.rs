@@ -239,7 +239,16 @@ pub(crate) fn check(input: &[u8]) -> Result<(), MediaError> {
                 let counts = !*progressive || (scan.spectral_start == 0 && scan.approx_high == 0);
                 i = if counts {
                     let geometry = (*width, *height, components.as_slice());
-                    let end = decode_scan(input, i, &scan, geometry, *progressive, restart_interval, &dc, &ac)?;
+                    let end = decode_scan(
+                        input,
+                        i,
+                        &scan,
+                        geometry,
+                        *progressive,
+                        restart_interval,
+                        &dc,
+                        &ac,
+                    )?;
                     for &(c, _, _) in &scan.members {
                         complete[c] = true;
                     }
@@ -354,8 +363,14 @@ fn next_marker(input: &[u8], mut i: usize) -> usize {
 
 fn parse_frame(p: &[u8], progressive: bool) -> Result<(u32, u32, bool, Vec<Component>), MediaError> {
     let short = || MediaError::corrupt("JPEG frame header too short");
-    let height = u32::from(u16::from_be_bytes([*p.get(1).ok_or_else(short)?, *p.get(2).ok_or_else(short)?]));
-    let width = u32::from(u16::from_be_bytes([*p.get(3).ok_or_else(short)?, *p.get(4).ok_or_else(short)?]));
+    let height = u32::from(u16::from_be_bytes([
+        *p.get(1).ok_or_else(short)?,
+        *p.get(2).ok_or_else(short)?,
+    ]));
+    let width = u32::from(u16::from_be_bytes([
+        *p.get(3).ok_or_else(short)?,
+        *p.get(4).ok_or_else(short)?,
+    ]));
     let count = usize::from(*p.get(5).ok_or_else(short)?);
     let mut components = Vec::with_capacity(count);
     for c in 0..count.min(4) {

@@ -58,9 +58,9 @@ pub enum MediaError {
         limit_mib: u64,
     },
 
-    /// The image data ends before the image does (a cut-off or partly copied file): part of
-    /// the picture would be invented by the decoder.
-    #[error("the photo is incomplete: its image data ends before the bottom of the picture")]
+    /// The file ends before the image does (a cut-off or partly copied file), in its header or
+    /// in its image data: part of the picture would be invented by the decoder.
+    #[error("the photo is incomplete: the file ends before the picture does (cut off or partly copied)")]
     Truncated,
 
     /// The decoded picture is one flat colour: it shows nothing (a covered lens, a blank

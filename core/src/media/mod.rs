@@ -38,6 +38,8 @@ mod store;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bounds;
 
 use sha2::{Digest, Sha256};
 

@@ -34,9 +34,7 @@ impl Raster {
 /// Runs third-party decoding code; a panic inside it becomes `Corrupt` instead of unwinding
 /// into the app (the crate is built with `panic = "unwind"`).
 fn guarded<T>(what: &'static str, f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(MediaError::corrupt(what))
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(MediaError::corrupt(what)))
 }
 
 /// Decoder errors in our own fixed words: decoder text can quote input values and Debug output
@@ -110,7 +108,9 @@ pub(crate) fn decode_png(input: &[u8], max_alloc: u64) -> Result<Raster, MediaEr
             ImageError::Unsupported(_) => MediaError::UnsupportedFormat {
                 detected: "PNG variant".to_owned(),
             },
-            ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => MediaError::Truncated,
+            ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                MediaError::Truncated
+            }
             _ => MediaError::corrupt("PNG image data is damaged"),
         })?;
         let (width, height) = (img.width(), img.height());

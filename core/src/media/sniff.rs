@@ -119,8 +119,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// A file cut inside its header is as incomplete as one cut inside its image data.
 fn truncated_header() -> MediaError {
-    MediaError::corrupt("JPEG truncated before its frame header")
+    MediaError::Truncated
 }
 
 /// Walks JPEG marker segments up to the frame header (SOFn).
@@ -184,9 +185,12 @@ fn frame_header<'a>(marker: u8, payload: &[u8], exif: Option<&'a [u8]>) -> Resul
         0xC9..=0xCF => return unsupported("arithmetic-coded"),
         _ => {} // C0 baseline, C1 extended, C2 progressive (Huffman)
     }
-    let (Some(&precision), Some(height), Some(width), Some(&count)) =
-        (payload.first(), be16(payload, 1), be16(payload, 3), payload.get(5))
-    else {
+    let (Some(&precision), Some(height), Some(width), Some(&count)) = (
+        payload.first(),
+        be16(payload, 1),
+        be16(payload, 3),
+        payload.get(5),
+    ) else {
         return Err(MediaError::corrupt("JPEG frame header too short"));
     };
     if width == 0 || height == 0 {
@@ -195,7 +199,11 @@ fn frame_header<'a>(marker: u8, payload: &[u8], exif: Option<&'a [u8]>) -> Resul
         ));
     }
     if precision != 8 {
-        return unsupported(if precision == 12 { "12-bit" } else { "unusual precision" });
+        return unsupported(if precision == 12 {
+            "12-bit"
+        } else {
+            "unusual precision"
+        });
     }
     if !matches!(count, 1 | 3 | 4) {
         return unsupported("unusual number of colour components");
@@ -207,7 +215,9 @@ fn frame_header<'a>(marker: u8, payload: &[u8], exif: Option<&'a [u8]>) -> Resul
         };
         let (h, v) = (factors >> 4, factors & 0x0F);
         if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
-            return Err(MediaError::corrupt("JPEG frame header has invalid sampling factors"));
+            return Err(MediaError::corrupt(
+                "JPEG frame header has invalid sampling factors",
+            ));
         }
         sampling.push((h, v));
     }
@@ -224,7 +234,7 @@ fn frame_header<'a>(marker: u8, payload: &[u8], exif: Option<&'a [u8]>) -> Resul
 
 /// Reads IHDR (which PNG requires to be the first chunk) and locates an eXIf chunk.
 fn png_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
-    let truncated = || MediaError::corrupt("PNG truncated inside its header");
+    let truncated = || MediaError::Truncated;
     if b.get(12..16).ok_or_else(truncated)? != b"IHDR" {
         return Err(MediaError::corrupt("PNG does not start with an IHDR chunk"));
     }
