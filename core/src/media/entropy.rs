@@ -1,4 +1,4 @@
-//! Completeness check of a JPEG's entropy-coded data, before decoding.
+//! Completeness check of a JPEG's entropy-coded data, beside (or, for header bombs, before) decoding.
 //!
 //! Decoders (jpeg-decoder among them) fill a scan that ends early with zeros and return a
 //! picture whose missing part is one flat colour: a photo cut at half with an end marker

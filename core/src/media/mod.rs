@@ -228,7 +228,12 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
             limit_mib: config.max_decode_bytes / MIB,
         });
     }
-    if header.format == ImageFormat::Jpeg {
+    // The completeness pass is a second Huffman decode: it runs beside the decoder, on a
+    // scoped thread, so it costs no wall time on a phone's several cores. A file far too small
+    // for its pixels (a header bomb) is checked first, so it is never decoded at all.
+    let jpeg = header.format == ImageFormat::Jpeg;
+    let pixels_declared = u64::from(header.width) * u64::from(header.height);
+    if jpeg && bytes < pixels_declared / 100 {
         entropy::check(input)?;
     }
     let exif = metadata::read_exif(header.exif);
@@ -236,14 +241,26 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
     // The decoders' own allocation caps, a second line behind the estimate.
     let decode_budget = config.max_decode_bytes;
     let (width, height) = pixels::fit_long_edge(header.width, header.height, config.max_long_edge);
-    let decoded = match header.format {
-        ImageFormat::Jpeg => pixels::decode_jpeg(
-            input,
-            config.max_long_edge,
-            usize::try_from(decode_budget).unwrap_or(usize::MAX),
-        )?,
-        ImageFormat::Png => pixels::decode_png(input, decode_budget)?,
-    };
+    let (complete, decoded) = std::thread::scope(|scope| {
+        let check = (jpeg && bytes >= pixels_declared / 100).then(|| scope.spawn(|| entropy::check(input)));
+        let decoded = match header.format {
+            ImageFormat::Jpeg => pixels::decode_jpeg(
+                input,
+                config.max_long_edge,
+                usize::try_from(decode_budget).unwrap_or(usize::MAX),
+            ),
+            ImageFormat::Png => pixels::decode_png(input, decode_budget),
+        };
+        let complete = check.map_or(Ok(()), |check| {
+            check
+                .join()
+                .unwrap_or_else(|_| Err(MediaError::corrupt("JPEG image data is damaged")))
+        });
+        (complete, decoded)
+    });
+    // The pass's verdict first: a cut file is `Truncated` whatever the decoder made of it.
+    complete?;
+    let decoded = decoded?;
     let resized = if (decoded.width, decoded.height) == (width, height) {
         decoded
     } else {
