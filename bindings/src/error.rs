@@ -45,9 +45,30 @@ pub enum GridPatrolError {
     #[error("grid package rejected: {reason}")]
     GridPackageRejected { grid_id: Option<String>, reason: String },
 
-    /// The on-device store failed (disk full, I/O error, corrupt file).
+    /// The on-device store failed in a way the app cannot act on (an unexpected SQLite or
+    /// JSON error); the specific cases below are their own variants.
     #[error("storage failure: {reason}")]
     Storage { reason: String },
+
+    /// The disk is full: nothing was stored by this call (no draft, no file); free space and
+    /// try again. Queued reports can still be listed and sent. `during` names the step.
+    #[error("the phone's storage is full ({during})")]
+    StorageFull { during: String },
+
+    /// The disk failed a read or write (an I/O error from the OS or SQLite).
+    #[error("storage i/o error ({during}): {reason}")]
+    StorageIo { during: String, reason: String },
+
+    /// The database was damaged or lost reports. `quarantined` is where the damaged files were
+    /// moved (absent when nothing was moved); `salvage(quarantined)` on the fresh instance
+    /// copies every readable report back and they resume syncing.
+    #[error("the on-device store is damaged: {reason}")]
+    StoreCorrupt { reason: String, quarantined: Option<String> },
+
+    /// A side file (the grid or component package) failed to parse and was set aside
+    /// (`moved_to`); the client keeps working without it (no own-grid checks).
+    #[error("the side file {file} is damaged: {reason}")]
+    SideFileDamaged { file: String, moved_to: Option<String>, reason: String },
 
     /// Sync needs the device enrolled first (`enroll`, after `configure_sync`).
     #[error("this device is not enrolled with a platform")]
@@ -93,6 +114,14 @@ pub enum PhotoProblem {
     TooLarge,
     TooManyPixels,
     Corrupt,
+    /// A JPEG type phones do not make (lossless, hierarchical, arithmetic, 12-bit).
+    UnsupportedJpeg,
+    /// Decoding would need more memory than the pipeline's budget.
+    TooMuchMemory,
+    /// The image data ends before the image does (a cut file).
+    Truncated,
+    /// The picture is essentially one flat colour: it shows nothing.
+    Uniform,
     InvalidPhotoId,
     /// Encoding or configuration failed on the device: not the photo's fault.
     Processing,
@@ -117,6 +146,10 @@ fn photo_problem(error: &MediaError) -> PhotoProblem {
         MediaError::TooLarge { .. } => PhotoProblem::TooLarge,
         MediaError::TooManyPixels { .. } => PhotoProblem::TooManyPixels,
         MediaError::Corrupt { .. } => PhotoProblem::Corrupt,
+        MediaError::UnsupportedJpeg { .. } => PhotoProblem::UnsupportedJpeg,
+        MediaError::TooMuchMemory { .. } => PhotoProblem::TooMuchMemory,
+        MediaError::Truncated => PhotoProblem::Truncated,
+        MediaError::Uniform => PhotoProblem::Uniform,
         MediaError::InvalidPhotoId => PhotoProblem::InvalidPhotoId,
         _ => PhotoProblem::Processing,
     }
@@ -166,13 +199,36 @@ impl From<Error> for GridPatrolError {
                 tracing::error!(%reason, "internal error");
                 Self::Internal { reason }
             }
-            Error::Sqlite(_)
-            | Error::Io(_)
-            | Error::Json(_)
-            | Error::StorageFull { .. }
-            | Error::StorageIo { .. }
-            | Error::StoreCorrupt { .. }
-            | Error::SideFileDamaged { .. } => {
+            Error::StorageFull { during } => Self::StorageFull {
+                during: during.into(),
+            },
+            Error::StorageIo { during, reason } => {
+                tracing::error!(during, "storage i/o failure");
+                Self::StorageIo {
+                    during: during.into(),
+                    reason,
+                }
+            }
+            Error::StoreCorrupt {
+                reason,
+                quarantined,
+            } => {
+                tracing::error!(reason, "store corrupt");
+                Self::StoreCorrupt {
+                    reason: reason.into(),
+                    quarantined: quarantined.map(|p| p.display().to_string()),
+                }
+            }
+            Error::SideFileDamaged {
+                file,
+                moved_to,
+                reason,
+            } => Self::SideFileDamaged {
+                file: file.into(),
+                moved_to: moved_to.map(|p| p.display().to_string()),
+                reason,
+            },
+            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),

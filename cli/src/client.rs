@@ -260,11 +260,27 @@ fn bad_argument(message: String) -> Failure {
     Failure::new("bad_argument", message, 2)
 }
 
-fn read_photo(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| {
-        Failure::new("unreadable_file", format!("{}: {e}", path.display()), 1)
-            .with("path", path.display().to_string())
+/// Reads a photo through the core's bounded reader: a file over the input limit (or a device
+/// such as `/dev/zero`) is refused at the limit without being read whole.
+fn read_photo(client: &Client, path: &Path) -> Result<Vec<u8>, Failure> {
+    use gridpatrol_core::media::{MediaError, read_photo_file};
+    read_photo_file(path, client.photos().config()).map_err(|e| match e {
+        MediaError::Io(io) => Failure::new("unreadable_file", format!("{}: {io}", path.display()), 1)
+            .with("path", path.display().to_string()),
+        refused => core_failure(Error::Photo(refused)).with("path", path.display().to_string()),
     })
+}
+
+/// Runs every photo through the pipeline in memory, one at a time, before anything is written:
+/// a refused photo (the second of three, say) then leaves no draft and no files of the others
+/// behind. Costs a second pass over each photo, which a scripted capture can afford.
+fn check_photos(client: &Client, photos: &[(&Path, PhotoKind)]) -> Result<(), Failure> {
+    for (path, _) in photos {
+        let bytes = read_photo(client, path)?;
+        gridpatrol_core::media::process(&bytes, client.photos().config())
+            .map_err(|e| core_failure(Error::Photo(e)).with("path", path.display().to_string()))?;
+    }
+    Ok(())
 }
 
 fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
@@ -274,18 +290,18 @@ fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
         .ok_or_else(|| bad_argument(format!("unknown provider {:?}", args.provider)))?;
     let datum =
         Datum::parse(&args.datum).ok_or_else(|| bad_argument(format!("unknown datum {:?}", args.datum)))?;
-    // Read every photo before anything is written, so a typo in a path leaves no draft behind.
-    let mut photos = Vec::new();
-    for (paths, kind) in [
+    let photos: Vec<(&Path, PhotoKind)> = [
         (&args.photos, PhotoKind::Evidence),
         (&args.after_photos, PhotoKind::After),
-    ] {
-        for path in paths {
-            photos.push((path.as_path(), read_photo(path)?, kind));
-        }
-    }
+    ]
+    .into_iter()
+    .flat_map(|(paths, kind)| paths.iter().map(move |p| (p.as_path(), kind)))
+    .collect();
 
     let client = open(data)?;
+    // Every photo is read and checked before anything is written, so a typo in a path or a
+    // refused photo leaves no draft and no photo files behind.
+    check_photos(&client, &photos)?;
     if !client.has_grids() {
         let counts = client
             .install_grid_package(&sample::sample_package())
@@ -369,15 +385,17 @@ fn fill(
     id: &str,
     args: &CaptureArgs,
     fix: LocationFix,
-    photos: &[(&Path, Vec<u8>, PhotoKind)],
+    photos: &[(&Path, PhotoKind)],
 ) -> Result<(), Failure> {
     client
         .set_event(id, Some(args.subtype.clone()), Some(args.problem.clone()))
         .map_err(core_failure)?;
     client.set_location(id, fix).map_err(core_failure)?;
-    for (path, bytes, kind) in photos {
+    // One photo in memory at a time.
+    for (path, kind) in photos {
+        let bytes = read_photo(client, path)?;
         client
-            .add_photo(id, bytes, *kind)
+            .add_photo(id, &bytes, *kind)
             .map_err(|e| core_failure(e).with("path", path.display().to_string()))?;
     }
     for (code, value) in &args.attributes {

@@ -537,7 +537,7 @@ fn photos_the_pipeline_refuses_are_errors_with_the_media_kind() {
         &manhole_args(&grid, &now(), "5", &["--photo", &corrupt, "--json"]),
     ));
     assert_eq!(error["code"], "photo_rejected");
-    assert_eq!(error["kind"], "corrupt");
+    assert_eq!(error["kind"], "truncated");
 
     let missing = device.dir.path().join("missing.jpg");
     let output = run_capture(
@@ -554,6 +554,66 @@ fn photos_the_pipeline_refuses_are_errors_with_the_media_kind() {
 
     // None of these left anything in the outbox.
     assert!(device.queue().is_empty());
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_refused_second_photo_leaves_no_draft_and_no_files() {
+    let device = Device::new();
+    let grid = basic_grid(LAT, LON);
+    let first = device.photo("first.jpg", 1600, 1200, 21);
+    let mut cut = jpeg(1600, 1200, 22);
+    cut.truncate(cut.len() / 2);
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    let cut = device.file("cut.jpg", &cut);
+    let output = run_capture(
+        &device,
+        &manhole_args(
+            &grid,
+            &now(),
+            "5",
+            &["--photo", &first, "--photo", &cut, "--json"],
+        ),
+    );
+    let error = error_of(&output);
+    assert_eq!(error["kind"], "truncated");
+    assert_eq!(error["path"], cut.as_str());
+    assert!(device.queue().is_empty());
+    let media = Path::new(&device.data).join("media");
+    assert_eq!(
+        files_under(&media),
+        Vec::<PathBuf>::new(),
+        "photo files left behind"
+    );
+    let client = gridpatrol_core::Client::open(&device.data).expect("open the data directory");
+    assert_eq!(
+        client.drafts().expect("drafts").len(),
+        0,
+        "a draft was left behind"
+    );
+    drop(client);
+
+    // A device or a file over the limit is refused at the limit, not read whole.
+    let error = error_of(&run_capture(
+        &device,
+        &manhole_args(&grid, &now(), "5", &["--photo", "/dev/zero", "--json"]),
+    ));
+    assert_eq!(
+        (error["code"].as_str(), error["kind"].as_str()),
+        (Some("photo_rejected"), Some("too_large"))
+    );
 }
 
 #[test]

@@ -168,14 +168,14 @@ fn hostile_photos_are_refused_by_kind_and_leave_nothing_behind() {
         &id,
         "truncated JPEG",
         add(good[..good.len() / 2].to_vec()),
-        |e| matches!(e, Error::Photo(MediaError::Corrupt { .. })),
+        |e| matches!(e, Error::Photo(MediaError::Truncated)),
     );
     refused(
         &client,
         &id,
         "JPEG cut inside its header",
         add(good[..40].to_vec()),
-        is_media("corrupt"),
+        is_media("truncated"),
     );
     let mut soi_then_noise = vec![0xFF, 0xD8];
     let mut rng = Rng::new(3);
@@ -670,7 +670,7 @@ fn the_ffi_reports_public_error_variants() {
     }
     let good = good_jpeg();
     match block(app.add_photo(id.clone(), good[..good.len() / 2].to_vec(), PhotoKind::Evidence)) {
-        Err(GridPatrolError::PhotoRejected { kind, .. }) => assert_eq!(kind, PhotoProblem::Corrupt),
+        Err(GridPatrolError::PhotoRejected { kind, .. }) => assert_eq!(kind, PhotoProblem::Truncated),
         other => panic!("expected PhotoRejected, got {other:?}"),
     }
     match block(app.set_location(

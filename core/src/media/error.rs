@@ -18,9 +18,9 @@ pub enum MediaError {
     },
 
     /// The input is larger than [`PhotoConfig::max_input_bytes`](crate::media::PhotoConfig).
-    #[error("the photo is {bytes} bytes, more than the limit of {limit} bytes")]
+    #[error("the photo is larger than the limit of {limit} bytes")]
     TooLarge {
-        /// Size of the input.
+        /// Size of the input (when read from a file of unknown size: the bytes read, limit + 1).
         bytes: u64,
         /// The configured limit.
         limit: u64,
@@ -37,10 +37,41 @@ pub enum MediaError {
         limit: u64,
     },
 
+    /// A JPEG coded with a process the pipeline does not decode (lossless, hierarchical,
+    /// arithmetic-coded, 12-bit, unusual component counts or subsampling); refused from the
+    /// header, before decoding. Cameras never write these.
+    #[error("this JPEG type ({kind}) is not supported; take the photo with the phone's camera app")]
+    UnsupportedJpeg {
+        /// Plain words for the JPEG type, e.g. "lossless", "12-bit".
+        kind: &'static str,
+    },
+
+    /// Decoding would need more memory than [`PhotoConfig::max_decode_bytes`](crate::media::PhotoConfig)
+    /// (estimated from the header, input bytes included); refused before decoding.
+    #[error(
+        "this photo would need about {needed_mib} MiB of memory to read, more than the limit of {limit_mib} MiB; take the photo with the phone's camera app"
+    )]
+    TooMuchMemory {
+        /// The estimate, MiB rounded up.
+        needed_mib: u64,
+        /// The configured budget in MiB.
+        limit_mib: u64,
+    },
+
+    /// The file ends before the image does (a cut-off or partly copied file), in its header or
+    /// in its image data: part of the picture would be invented by the decoder.
+    #[error("the photo is incomplete: the file ends before the picture does (cut off or partly copied)")]
+    Truncated,
+
+    /// The decoded picture is one flat colour: it shows nothing (a covered lens, a blank
+    /// or damaged file).
+    #[error("the photo is one flat colour and shows nothing; take it again")]
+    Uniform,
+
     /// The bytes claim to be JPEG or PNG but cannot be decoded (truncated, damaged, invalid).
     #[error("the photo is damaged or truncated: {reason}")]
     Corrupt {
-        /// What was wrong, in decoder terms.
+        /// What was wrong, in fixed words of ours (never decoder text or input bytes).
         reason: String,
     },
 
@@ -75,6 +106,10 @@ impl MediaError {
             MediaError::UnsupportedFormat { .. } => "unsupported_format",
             MediaError::TooLarge { .. } => "too_large",
             MediaError::TooManyPixels { .. } => "too_many_pixels",
+            MediaError::UnsupportedJpeg { .. } => "unsupported_jpeg",
+            MediaError::TooMuchMemory { .. } => "too_much_memory",
+            MediaError::Truncated => "truncated",
+            MediaError::Uniform => "uniform",
             MediaError::Corrupt { .. } => "corrupt",
             MediaError::InvalidConfig { .. } => "invalid_config",
             MediaError::InvalidPhotoId => "invalid_photo_id",
@@ -83,9 +118,9 @@ impl MediaError {
         }
     }
 
-    pub(crate) fn corrupt(reason: impl Into<String>) -> Self {
+    pub(crate) fn corrupt(reason: &'static str) -> Self {
         MediaError::Corrupt {
-            reason: reason.into(),
+            reason: reason.to_owned(),
         }
     }
 }

@@ -8,10 +8,28 @@
 //! reads the EXIF capture time and GPS position before stripping them, and reports the
 //! original dimensions.
 //!
+//! Every input is bounded before a decoder allocates: its byte size, its declared pixels and
+//! the memory its decode will need, estimated from the header (`budget.rs`) and compared with
+//! [`PhotoConfig::max_decode_bytes`]. JPEG processes we do not decode (lossless, hierarchical,
+//! arithmetic, 12-bit) are refused from the frame header.
+//!
+//! Damaged evidence is refused, not passed on with a warning:
+//! - a JPEG whose scan data ends before the image does ([`MediaError::Truncated`], found by a
+//!   Huffman-only pass, `entropy.rs`): the decoder would invent the missing part as one flat
+//!   colour, and a picture with an invented half is not evidence of anything; nothing a worker
+//!   could acknowledge makes it one;
+//! - a picture that is essentially one flat colour ([`MediaError::Uniform`]): it shows nothing
+//!   (a covered lens, a zero-filled file). A warning would let it satisfy "a photo is required"
+//!   with one tap, and the worker, standing at the spot, can take another at once. The
+//!   threshold (every channel's standard deviation below 2 of 255) is far below what sensor
+//!   noise gives, so no real photo of even the plainest wall is refused.
+//!
 //! It does not own validation rules (whether a photo is too small, too old or taken too far
 //! from the asset is decided by the validation layer from what [`ProcessedPhoto`] reports),
 //! nor upload, sync or the report records that reference photos by their SHA-256.
 
+mod budget;
+mod entropy;
 mod error;
 mod metadata;
 mod pixels;
@@ -20,6 +38,8 @@ mod store;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bounds;
 
 use sha2::{Digest, Sha256};
 
@@ -40,6 +60,10 @@ pub struct PhotoConfig {
     /// Stricter pixel limit for inputs that must be decoded at full resolution: PNG and
     /// progressive JPEG (about 3-4 bytes per pixel of transient memory; default 24 MP).
     pub max_full_res_pixels: u64,
+    /// Inputs whose decode would need more memory than this, input bytes included (estimated
+    /// from the header), are refused with [`MediaError::TooMuchMemory`] before decoding
+    /// (default 64 MiB: with the app's own memory a capture stays below 100 MB).
+    pub max_decode_bytes: u64,
     /// Long edge of the stored photo (default 1920; smaller inputs are never upscaled).
     pub max_long_edge: u32,
     /// Long edge of the thumbnail, made from the stored photo (default 320).
@@ -57,6 +81,7 @@ impl Default for PhotoConfig {
             max_input_bytes: 50 * 1024 * 1024,
             max_pixels: 100_000_000,
             max_full_res_pixels: 24_000_000,
+            max_decode_bytes: 64 * 1024 * 1024,
             max_long_edge: 1920,
             thumb_long_edge: 320,
             jpeg_quality: 80,
@@ -135,6 +160,33 @@ pub struct ProcessedImages {
     pub meta: ProcessedPhoto,
 }
 
+/// Reads a photo file for [`process`], refusing it with [`MediaError::TooLarge`] as soon as it
+/// passes `config.max_input_bytes`: never more than the limit plus one byte is read, so a 2 GB
+/// file or `/dev/zero` costs nothing. Every path-taking intake (the CLI, test tools) reads
+/// through here; open and read errors are [`MediaError::Io`].
+pub fn read_photo_file(path: &std::path::Path, config: &PhotoConfig) -> Result<Vec<u8>, MediaError> {
+    use std::io::Read;
+    let limit = config.max_input_bytes;
+    let file = std::fs::File::open(path)?;
+    let declared = file.metadata()?.len();
+    if declared > limit {
+        return Err(MediaError::TooLarge {
+            bytes: declared,
+            limit,
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        // A device or a growing file whose size the metadata did not tell.
+        return Err(MediaError::TooLarge {
+            bytes: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -168,20 +220,47 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
             limit,
         });
     }
+    let needed = budget::estimate(&header, bytes, config.max_long_edge);
+    if needed > config.max_decode_bytes {
+        const MIB: u64 = 1024 * 1024;
+        return Err(MediaError::TooMuchMemory {
+            needed_mib: needed.div_ceil(MIB),
+            limit_mib: config.max_decode_bytes / MIB,
+        });
+    }
+    // The completeness pass is a second Huffman decode: it runs beside the decoder, on a
+    // scoped thread, so it costs no wall time on a phone's several cores. A file far too small
+    // for its pixels (a header bomb) is checked first, so it is never decoded at all.
+    let jpeg = header.format == ImageFormat::Jpeg;
+    let pixels_declared = u64::from(header.width) * u64::from(header.height);
+    if jpeg && bytes < pixels_declared / 100 {
+        entropy::check(input)?;
+    }
     let exif = metadata::read_exif(header.exif);
 
-    // Budget for the decoder's output buffer: the header-declared size at 3 bytes per pixel
-    // (4 while a CMYK/RGBA intermediate exists), with slack for MCU padding.
-    let decode_budget = (u64::from(header.width) + 16) * (u64::from(header.height) + 16) * 4;
+    // The decoders' own allocation caps, a second line behind the estimate.
+    let decode_budget = config.max_decode_bytes;
     let (width, height) = pixels::fit_long_edge(header.width, header.height, config.max_long_edge);
-    let decoded = match header.format {
-        ImageFormat::Jpeg => pixels::decode_jpeg(
-            input,
-            config.max_long_edge,
-            usize::try_from(decode_budget).unwrap_or(usize::MAX),
-        )?,
-        ImageFormat::Png => pixels::decode_png(input, decode_budget.saturating_mul(2))?,
-    };
+    let (complete, decoded) = std::thread::scope(|scope| {
+        let check = (jpeg && bytes >= pixels_declared / 100).then(|| scope.spawn(|| entropy::check(input)));
+        let decoded = match header.format {
+            ImageFormat::Jpeg => pixels::decode_jpeg(
+                input,
+                config.max_long_edge,
+                usize::try_from(decode_budget).unwrap_or(usize::MAX),
+            ),
+            ImageFormat::Png => pixels::decode_png(input, decode_budget),
+        };
+        let complete = check.map_or(Ok(()), |check| {
+            check
+                .join()
+                .unwrap_or_else(|_| Err(MediaError::corrupt("JPEG image data is damaged")))
+        });
+        (complete, decoded)
+    });
+    // The pass's verdict first: a cut file is `Truncated` whatever the decoder made of it.
+    complete?;
+    let decoded = decoded?;
     let resized = if (decoded.width, decoded.height) == (width, height) {
         decoded
     } else {
@@ -191,6 +270,10 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
     };
     let photo = pixels::orient(resized, exif.orientation);
     let (thumb_w, thumb_h) = pixels::fit_long_edge(photo.width, photo.height, config.thumb_long_edge);
+    // On the stored photo, not the thumbnail: a fine texture averages out at 320 px.
+    if pixels::is_uniform(&photo) {
+        return Err(MediaError::Uniform);
+    }
     let thumb = pixels::resize(&photo, thumb_w, thumb_h)?;
     let photo_jpeg = pixels::encode_jpeg(&photo, config.jpeg_quality)?;
     let thumb_jpeg = pixels::encode_jpeg(&thumb, config.jpeg_quality)?;

@@ -33,25 +33,25 @@ impl Raster {
 
 /// Runs third-party decoding code; a panic inside it becomes `Corrupt` instead of unwinding
 /// into the app (the crate is built with `panic = "unwind"`).
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(MediaError::corrupt(format!(
-            "{what} decoder failed on malformed data"
-        )))
-    })
+fn guarded<T>(what: &'static str, f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(MediaError::corrupt(what)))
 }
 
+/// Decoder errors in our own fixed words: decoder text can quote input values and Debug output
+/// of its internals means nothing to a worker.
 fn map_jpeg_error(e: jpeg_decoder::Error) -> MediaError {
     match e {
-        jpeg_decoder::Error::Unsupported(feature) => MediaError::UnsupportedFormat {
-            detected: format!("JPEG variant ({feature:?})"),
+        // The header check refuses these first; this is the decoder's second opinion.
+        jpeg_decoder::Error::Unsupported(_) => MediaError::UnsupportedJpeg {
+            kind: "unusual coding",
         },
         jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            MediaError::corrupt("JPEG data is truncated")
+            MediaError::Truncated
         }
-        jpeg_decoder::Error::Io(io) => MediaError::corrupt(format!("JPEG read error: {io}")),
-        jpeg_decoder::Error::Format(msg) => MediaError::corrupt(format!("invalid JPEG: {msg}")),
-        jpeg_decoder::Error::Internal(e) => MediaError::corrupt(format!("JPEG decoder: {e}")),
+        jpeg_decoder::Error::Io(_) | jpeg_decoder::Error::Format(_) => {
+            MediaError::corrupt("JPEG image data is damaged")
+        }
+        jpeg_decoder::Error::Internal(_) => MediaError::corrupt("JPEG could not be decoded"),
     }
 }
 
@@ -62,7 +62,7 @@ pub(crate) fn decode_jpeg(
     min_long_edge: u32,
     max_output_bytes: usize,
 ) -> Result<Raster, MediaError> {
-    guarded("JPEG", || {
+    guarded("JPEG decoder failed on malformed data", || {
         let mut decoder = jpeg_decoder::Decoder::new(input);
         decoder.set_max_decoding_buffer_size(max_output_bytes);
         let request = u16::try_from(min_long_edge).unwrap_or(u16::MAX);
@@ -71,6 +71,7 @@ pub(crate) fn decode_jpeg(
         let info = decoder
             .info()
             .ok_or_else(|| MediaError::corrupt("JPEG has no frame"))?;
+        drop(decoder); // its planes and coefficients, before any conversion
         let (width, height) = (u32::from(width), u32::from(height));
         match info.pixel_format {
             jpeg_decoder::PixelFormat::RGB24 => Raster::checked(width, height, 3, data),
@@ -84,11 +85,10 @@ pub(crate) fn decode_jpeg(
                         [p[0], p[1], p[2]].map(|c| ((255 - u16::from(c)) * k / 255) as u8)
                     })
                     .collect();
+                drop(data);
                 Raster::checked(width, height, 3, rgb)
             }
-            jpeg_decoder::PixelFormat::L16 => Err(MediaError::UnsupportedFormat {
-                detected: "JPEG variant (16-bit)".to_owned(),
-            }),
+            jpeg_decoder::PixelFormat::L16 => Err(MediaError::UnsupportedJpeg { kind: "16-bit" }),
         }
     })
 }
@@ -97,21 +97,21 @@ pub(crate) fn decode_jpeg(
 /// 16-bit samples are reduced to 8 bits, palettes expanded.
 pub(crate) fn decode_png(input: &[u8], max_alloc: u64) -> Result<Raster, MediaError> {
     use image::{DynamicImage, ImageError};
-    guarded("PNG", || {
+    guarded("PNG decoder failed on malformed data", || {
         let mut reader =
             image::ImageReader::with_format(std::io::Cursor::new(input), image::ImageFormat::Png);
         let mut limits = image::Limits::default();
         limits.max_alloc = Some(max_alloc);
         reader.limits(limits);
         let img = reader.decode().map_err(|e| match e {
-            ImageError::Limits(_) => MediaError::corrupt("PNG needs more memory than allowed"),
+            ImageError::Limits(_) => MediaError::corrupt("PNG needs more memory than its header says"),
             ImageError::Unsupported(_) => MediaError::UnsupportedFormat {
                 detected: "PNG variant".to_owned(),
             },
             ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                MediaError::corrupt("PNG data is truncated")
+                MediaError::Truncated
             }
-            other => MediaError::corrupt(format!("invalid PNG: {other}")),
+            _ => MediaError::corrupt("PNG image data is damaged"),
         })?;
         let (width, height) = (img.width(), img.height());
         let color = img.color();
@@ -142,6 +142,22 @@ pub(crate) fn decode_png(input: &[u8], max_alloc: u64) -> Result<Raster, MediaEr
             };
             Raster::checked(width, height, 3, rgb)
         }
+    })
+}
+
+/// Whether every channel's standard deviation is below 2 levels of 255: a picture that shows
+/// nothing (zero-filled data, a covered lens). Camera noise alone stays well above that.
+pub(crate) fn is_uniform(src: &Raster) -> bool {
+    let pixels = (src.width as usize * src.height as usize).max(1) as f64;
+    (0..src.channels).all(|c| {
+        let (mut sum, mut squares) = (0u64, 0u64);
+        for &v in src.data.iter().skip(c).step_by(src.channels) {
+            sum += u64::from(v);
+            squares += u64::from(v) * u64::from(v);
+        }
+        let mean = sum as f64 / pixels;
+        let variance = squares as f64 / pixels - mean * mean;
+        variance < 4.0
     })
 }
 
@@ -181,7 +197,7 @@ fn resize_typed<P>(src: &Raster, width: u32, height: u32) -> Result<Vec<u8>, Med
 where
     P: fir::PixelTrait,
 {
-    let internal = |e: &dyn std::fmt::Display| MediaError::corrupt(format!("resize failed: {e}"));
+    let internal = |_: &dyn std::fmt::Display| MediaError::corrupt("resize failed");
     let src_view = fir::images::TypedImageRef::<P>::from_buffer(src.width, src.height, &src.data)
         .map_err(|e| internal(&e))?;
     let mut out = vec![0u8; width as usize * height as usize * src.channels];

@@ -1,12 +1,14 @@
 //! Format sniffing by magic bytes and header parsing without decoding: dimensions (for the
-//! bomb check), progressive flag and the raw EXIF block, all read from a few header bytes.
+//! bomb check), the JPEG coding process and components, the PNG pixel layout (for the memory
+//! estimate) and the raw EXIF block, all read from a few header bytes. JPEG processes the
+//! decoder cannot or should not handle are refused here, before any decoder sees the bytes.
 
 use super::error::MediaError;
 
 /// The formats the pipeline accepts as input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageFormat {
-    /// JPEG (baseline, extended or progressive, Huffman-coded).
+    /// JPEG (baseline, extended or progressive, Huffman-coded, 8-bit).
     Jpeg,
     /// PNG (any bit depth and colour type).
     Png,
@@ -36,8 +38,20 @@ pub(crate) struct Header<'a> {
     pub height: u32,
     /// Progressive JPEG: the decoder keeps all coefficients at full resolution.
     pub progressive: bool,
+    /// JPEG only: the frame's components as (horizontal, vertical) sampling factors.
+    pub sampling: Vec<(u8, u8)>,
+    /// PNG only: the IHDR pixel layout.
+    pub png: Option<PngLayout>,
     /// TIFF-structured EXIF block (JPEG APP1 "Exif\0\0" payload or PNG eXIf chunk).
     pub exif: Option<&'a [u8]>,
+}
+
+/// What a PNG's IHDR says about its pixels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PngLayout {
+    pub bit_depth: u8,
+    /// 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA.
+    pub color_type: u8,
 }
 
 const PNG_SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
@@ -105,8 +119,9 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// A file cut inside its header is as incomplete as one cut inside its image data.
 fn truncated_header() -> MediaError {
-    MediaError::corrupt("JPEG truncated before its frame header")
+    MediaError::Truncated
 }
 
 /// Walks JPEG marker segments up to the frame header (SOFn).
@@ -146,22 +161,10 @@ fn jpeg_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
         let payload = b.get(i + 2..end).ok_or_else(truncated_header)?;
         match marker {
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let (Some(height), Some(width)) = (be16(payload, 1), be16(payload, 3)) else {
-                    return Err(MediaError::corrupt("JPEG frame header too short"));
-                };
-                if width == 0 || height == 0 {
-                    return Err(MediaError::corrupt(
-                        "JPEG frame header declares a zero width or height",
-                    ));
-                }
-                return Ok(Header {
-                    format: ImageFormat::Jpeg,
-                    width: u32::from(width),
-                    height: u32::from(height),
-                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
-                    exif,
-                });
+                return frame_header(marker, payload, exif);
             }
+            // DHP: the start of a hierarchical image.
+            0xDE => return Err(MediaError::UnsupportedJpeg { kind: "hierarchical" }),
             0xE1 if exif.is_none() => {
                 if let Some(tiff) = payload.strip_prefix(b"Exif\0\0") {
                     exif = Some(tiff);
@@ -173,14 +176,82 @@ fn jpeg_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
     }
 }
 
+/// Checks the frame header (SOFn payload) for a process we decode and reads its layout.
+fn frame_header<'a>(marker: u8, payload: &[u8], exif: Option<&'a [u8]>) -> Result<Header<'a>, MediaError> {
+    let unsupported = |kind| Err(MediaError::UnsupportedJpeg { kind });
+    match marker {
+        0xC3 => return unsupported("lossless"),
+        0xC5..=0xC7 => return unsupported("hierarchical"),
+        0xC9..=0xCF => return unsupported("arithmetic-coded"),
+        _ => {} // C0 baseline, C1 extended, C2 progressive (Huffman)
+    }
+    let (Some(&precision), Some(height), Some(width), Some(&count)) = (
+        payload.first(),
+        be16(payload, 1),
+        be16(payload, 3),
+        payload.get(5),
+    ) else {
+        return Err(MediaError::corrupt("JPEG frame header too short"));
+    };
+    if width == 0 || height == 0 {
+        return Err(MediaError::corrupt(
+            "JPEG frame header declares a zero width or height",
+        ));
+    }
+    if precision != 8 {
+        return unsupported(if precision == 12 {
+            "12-bit"
+        } else {
+            "unusual precision"
+        });
+    }
+    if !matches!(count, 1 | 3 | 4) {
+        return unsupported("unusual number of colour components");
+    }
+    let mut sampling = Vec::with_capacity(usize::from(count));
+    for c in 0..usize::from(count) {
+        let Some(&factors) = payload.get(6 + 3 * c + 1) else {
+            return Err(MediaError::corrupt("JPEG frame header too short"));
+        };
+        let (h, v) = (factors >> 4, factors & 0x0F);
+        if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
+            return Err(MediaError::corrupt(
+                "JPEG frame header has invalid sampling factors",
+            ));
+        }
+        sampling.push((h, v));
+    }
+    Ok(Header {
+        format: ImageFormat::Jpeg,
+        width: u32::from(width),
+        height: u32::from(height),
+        progressive: marker == 0xC2,
+        sampling,
+        png: None,
+        exif,
+    })
+}
+
 /// Reads IHDR (which PNG requires to be the first chunk) and locates an eXIf chunk.
 fn png_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
-    let truncated = || MediaError::corrupt("PNG truncated inside its header");
+    let truncated = || MediaError::Truncated;
     if b.get(12..16).ok_or_else(truncated)? != b"IHDR" {
         return Err(MediaError::corrupt("PNG does not start with an IHDR chunk"));
     }
     let width = be32(b, 16).ok_or_else(truncated)?;
     let height = be32(b, 20).ok_or_else(truncated)?;
+    let (Some(&bit_depth), Some(&color_type), Some(&interlace)) = (b.get(24), b.get(25), b.get(28)) else {
+        return Err(truncated());
+    };
+    let valid_depth = match color_type {
+        0 => matches!(bit_depth, 1 | 2 | 4 | 8 | 16),
+        3 => matches!(bit_depth, 1 | 2 | 4 | 8),
+        2 | 4 | 6 => matches!(bit_depth, 8 | 16),
+        _ => false,
+    };
+    if !valid_depth || interlace > 1 {
+        return Err(MediaError::corrupt("PNG header declares an invalid pixel layout"));
+    }
     if width == 0 || height == 0 {
         return Err(MediaError::corrupt("PNG header declares a zero width or height"));
     }
@@ -206,6 +277,11 @@ fn png_header(b: &[u8]) -> Result<Header<'_>, MediaError> {
         width,
         height,
         progressive: false,
+        sampling: Vec::new(),
+        png: Some(PngLayout {
+            bit_depth,
+            color_type,
+        }),
         exif,
     })
 }

@@ -120,10 +120,11 @@ fn config() -> PhotoConfig {
     PhotoConfig::default()
 }
 
+/// Damaged: `Corrupt`, or `Truncated` when the image data ends early.
 fn assert_corrupt(result: Result<ProcessedImages, MediaError>) {
     match result {
-        Err(MediaError::Corrupt { .. }) => {}
-        other => panic!("expected Corrupt, got {:?}", other.map(|p| p.meta)),
+        Err(MediaError::Corrupt { .. } | MediaError::Truncated) => {}
+        other => panic!("expected Corrupt or Truncated, got {:?}", other.map(|p| p.meta)),
     }
 }
 
@@ -189,14 +190,19 @@ fn png_rgb_rgba_and_gray_are_accepted() {
 
 #[test]
 fn transparent_png_is_flattened_onto_white() {
-    let data = vec![0u8; 600 * 500 * 4]; // fully transparent black
+    // Left half fully transparent black, right half opaque blue.
+    let data: Vec<u8> = (0..500)
+        .flat_map(|_| (0..600).flat_map(|x| if x < 300 { [0, 0, 0, 0] } else { [0, 0, 255, 255] }))
+        .collect();
     let mut input = Vec::new();
     image::codecs::png::PngEncoder::new(&mut input)
         .write_image(&data, 600, 500, image::ExtendedColorType::Rgba8)
         .expect("encode");
     let out = process(&input, &config()).expect("process");
-    let px = rgb_at(&decode(&out.photo_jpeg), 300, 250);
+    let px = rgb_at(&decode(&out.photo_jpeg), 150, 250);
     assert!(px.iter().all(|&c| c > 245), "{px:?}");
+    let px = rgb_at(&decode(&out.photo_jpeg), 450, 250);
+    assert!(px[2] > 200 && px[0] < 40, "{px:?}");
 }
 
 /// Source: red top-left quadrant, green top-right, grey bottom half.
