@@ -40,6 +40,9 @@ pub enum Error {
     #[error("grid package rejected: {0}")]
     GridPackage(#[from] crate::grid::GridPackageError),
 
+    #[error("patrol refused: {0}")]
+    Track(#[from] crate::track::TrackError),
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 

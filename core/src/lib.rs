@@ -19,6 +19,7 @@ pub mod media;
 pub mod store;
 pub mod sync;
 pub mod taxonomy;
+pub mod track;
 
 pub use client::Client;
 pub use error::{Error, Result};

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The database behind one data directory.
 #[derive(Debug)]
@@ -163,6 +163,8 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
              ) STRICT, WITHOUT ROWID;
              CREATE INDEX report_outbox ON report (submitted_at, id) WHERE state = 'pending';",
         )?,
+        // Patrols and their track points (the SQL is the track module's).
+        3 => tx.execute_batch(crate::track::SCHEMA)?,
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
     Ok(())
