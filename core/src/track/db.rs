@@ -25,9 +25,8 @@ pub(crate) const SCHEMA: &str = "
         stopped_at      INTEGER,
         -- 1 after a resume until the next kept fix (which then starts a segment after a pause).
         resume_break    INTEGER NOT NULL DEFAULT 0 CHECK (resume_break IN (0, 1)),
-        -- Filter counts up to the last durable batch.
-        kept            INTEGER NOT NULL DEFAULT 0,
-        mock            INTEGER NOT NULL DEFAULT 0,
+        -- Refusals counted up to the last durable batch (kept and mock fixes are counted from
+        -- track_point, so a batch of kept fixes writes only its points).
         rej_accuracy    INTEGER NOT NULL DEFAULT 0,
         rej_jump        INTEGER NOT NULL DEFAULT 0,
         rej_duplicate   INTEGER NOT NULL DEFAULT 0,
@@ -53,8 +52,10 @@ pub(crate) const SCHEMA: &str = "
 ";
 
 const PATROL_COLUMNS: &str = "id, reporter_id, role, grid_ids, mode, interval_ms, state, started_at, \
-    paused_at, stopped_at, resume_break, kept, mock, rej_accuracy, rej_jump, rej_duplicate, \
-    rej_out_of_order, while_paused";
+    paused_at, stopped_at, resume_break, \
+    (SELECT count(*) FROM track_point WHERE patrol_id = patrol.id), \
+    (SELECT count(*) FROM track_point WHERE patrol_id = patrol.id AND is_mock = 1), \
+    rej_accuracy, rej_jump, rej_duplicate, rej_out_of_order, while_paused";
 
 /// A patrol row with the recorder's private columns.
 pub(crate) struct PatrolRow {
@@ -183,13 +184,13 @@ pub(crate) fn insert_patrol(conn: &Connection, p: &Patrol) -> Result<()> {
     Ok(())
 }
 
-/// Writes the patrol's state columns and filter counts.
+/// Writes the patrol's state columns and refusal counts.
 pub(crate) fn save_patrol(conn: &Connection, p: &Patrol, resume_break: bool) -> Result<()> {
     let c = &p.counts;
     conn.execute(
         "UPDATE patrol SET state = ?2, paused_at = ?3, stopped_at = ?4, resume_break = ?5,
-             kept = ?6, mock = ?7, rej_accuracy = ?8, rej_jump = ?9, rej_duplicate = ?10,
-             rej_out_of_order = ?11, while_paused = ?12
+             rej_accuracy = ?6, rej_jump = ?7, rej_duplicate = ?8, rej_out_of_order = ?9,
+             while_paused = ?10
          WHERE id = ?1",
         params![
             p.id,
@@ -197,8 +198,6 @@ pub(crate) fn save_patrol(conn: &Connection, p: &Patrol, resume_break: bool) -> 
             p.paused_at_ms,
             p.stopped_at_ms,
             resume_break,
-            c.kept as i64,
-            c.mock as i64,
             c.accuracy as i64,
             c.jump as i64,
             c.duplicate as i64,

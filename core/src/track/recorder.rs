@@ -76,6 +76,8 @@ struct Live {
     buffer: Vec<TrackPoint>,
     /// When (wall clock) the oldest waiting point was buffered.
     buffered_since_ms: i64,
+    /// The patrol row differs from what is stored (a refusal was counted, or the state changed).
+    row_dirty: bool,
 }
 
 impl Live {
@@ -88,6 +90,7 @@ impl Live {
             jump_streak: 0,
             buffer: Vec::new(),
             buffered_since_ms: 0,
+            row_dirty: false,
         }
     }
 
@@ -116,7 +119,14 @@ impl Live {
     ) -> (FixVerdict, Option<u64>) {
         let verdict = self.decide(fix, config);
         self.patrol.counts.add(verdict);
-        let seq = matches!(verdict, FixVerdict::Kept | FixVerdict::KeptMock).then(|| self.next_seq - 1);
+        let kept = matches!(verdict, FixVerdict::Kept | FixVerdict::KeptMock);
+        // The first kept fix after a resume clears `resume_break`, a row column.
+        self.row_dirty |= !kept
+            || self
+                .buffer
+                .last()
+                .is_some_and(|p| p.starts == SegmentStart::Pause);
+        let seq = kept.then(|| self.next_seq - 1);
         if seq.is_some() && self.buffer.len() == 1 {
             self.buffered_since_ms = now_ms;
         }
@@ -196,13 +206,19 @@ impl Live {
         }
     }
 
-    /// Commits the waiting points, the counts and the state in one transaction.
+    /// Commits the waiting points, and the patrol row if it changed, in one transaction. A
+    /// batch of kept fixes writes only its points (kept and mock counts are counted from them),
+    /// as many pages as a bare INSERT of the same rows.
     fn commit(&mut self, store: &Store) -> Result<()> {
         store.write(|tx| {
             db::insert_points(tx, &self.patrol.id, &self.buffer)?;
-            db::save_patrol(tx, &self.patrol, self.resume_break)
+            if self.row_dirty {
+                db::save_patrol(tx, &self.patrol, self.resume_break)?;
+            }
+            Ok(())
         })?;
         self.buffer.clear();
+        self.row_dirty = false;
         Ok(())
     }
 }
@@ -422,6 +438,7 @@ impl TrackRecorder {
                 PatrolState::Stopped => live.patrol.stopped_at_ms = Some(now_ms),
             }
             live.patrol.state = to;
+            live.row_dirty = true;
             if let Err(e) = live.commit(store) {
                 (live.patrol, live.resume_break) = before;
                 return Err(e);

@@ -746,3 +746,37 @@ fn reports_of_the_reporter_within_the_patrol_window_are_linked() {
         .expect("linked");
     assert_eq!(linked, ["r1", "r2"]);
 }
+
+#[test]
+fn the_client_records_a_patrol_and_closing_it_loses_no_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = crate::Client::open(dir.path()).expect("open");
+    let p = client
+        .patrol_start(start(&[], TravelMode::Walking, 1000))
+        .expect("start");
+    let t = p.started_at_ms;
+    for k in 1..=13 {
+        let mut f = fix_at(1.4 * k as f64, 0.0, 0, 5.0);
+        f.fix_time_ms = t + k * 1000;
+        client.patrol_fix(&p.id, f).expect("fix");
+    }
+    drop(client);
+    let client = crate::Client::open(dir.path()).expect("reopen");
+    let open = client.open_patrol().expect("open patrol").expect("still open");
+    assert_eq!(
+        open.counts.kept, 13,
+        "the 3 waiting fixes were committed on close"
+    );
+    let figures = client.patrol_figures(None).expect("figures");
+    assert_eq!(figures.points, 13);
+    assert!(
+        (figures.distance_m - 12.0 * 1.4).abs() < 0.5,
+        "{}",
+        figures.distance_m
+    );
+    client.patrol_stop(&p.id).expect("stop");
+    assert_eq!(
+        client.patrol_track(Some(p.id.clone()), 5.0).expect("track").len(),
+        2
+    );
+}
