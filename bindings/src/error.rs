@@ -190,6 +190,10 @@ impl From<Error> for GridPatrolError {
                 grid_id: error.grid_id().map(str::to_string),
                 reason: error.to_string(),
             },
+            Error::Track(error) => Self::InvalidArgument {
+                field: error.code().into(),
+                reason: error.to_string(),
+            },
             Error::NotEnrolled => Self::NotEnrolled,
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },

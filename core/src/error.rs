@@ -53,6 +53,9 @@ pub enum Error {
     #[error("grid package rejected: {0}")]
     GridPackage(#[from] crate::grid::GridPackageError),
 
+    #[error("patrol refused: {0}")]
+    Track(#[from] crate::track::TrackError),
+
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 
@@ -128,6 +131,7 @@ impl Error {
             Error::DataDirectoryInUse => "data_directory_in_use",
             Error::Closed => "closed",
             Error::Internal { .. } => "internal",
+            Error::Track(_) => "track",
         }
     }
 }

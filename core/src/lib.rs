@@ -21,6 +21,7 @@ pub mod salvage;
 pub mod store;
 pub mod sync;
 pub mod taxonomy;
+pub mod track;
 
 pub use client::Client;
 pub use error::{Error, Result};

@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::{Error, Result};
 
 /// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The database behind one data directory.
 #[derive(Debug)]
@@ -279,6 +279,8 @@ fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
         // flipped on disk parks the report as `local_report_corrupt` instead of sending it.
         // NULL on rows written before this step (they are sent unverified).
         3 => tx.execute_batch("ALTER TABLE report ADD COLUMN body_sha256 TEXT;")?,
+        // Patrols and their track points (the SQL is the track module's).
+        4 => tx.execute_batch(crate::track::SCHEMA)?,
         _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
     }
     Ok(())
