@@ -91,6 +91,10 @@ impl From<Error> for GridPatrolError {
                 grid_id: error.grid_id().map(str::to_string),
                 reason: error.to_string(),
             },
+            Error::ComponentPackage(error) => Self::InvalidArgument {
+                field: "component_package".into(),
+                reason: format!("{}: {error}", error.code()),
+            },
             Error::NotEnrolled => Self::NotEnrolled,
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },

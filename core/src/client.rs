@@ -21,6 +21,9 @@ use crate::store::Store;
 use crate::taxonomy::{Category, EventList, EventListInfo, MAX_PHOTOS, Problem, Role, SearchHit, Subtype};
 use crate::{Error, Result};
 
+mod components;
+pub use components::{ComponentHit, ComponentPackageInfo};
+
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
 const GRID_PACKAGE_FILE: &str = "grids.geojson";
@@ -42,6 +45,8 @@ pub struct Client {
     photos: PhotoStore,
     event_list: RwLock<Arc<EventList>>,
     grids: RwLock<Option<Arc<GridIndex>>>,
+    /// The installed component package (部件), see `client/components.rs`.
+    components: RwLock<Option<Arc<crate::component::ComponentIndex>>>,
     policy: RwLock<CapturePolicy>,
 }
 
@@ -76,12 +81,14 @@ impl Client {
         // A crash mid-write leaves only temp files (renames are atomic); clear them.
         photos.sweep_temp_files()?;
         let grids = RwLock::new(load_installed_grids(&data_dir)?);
+        let components = RwLock::new(components::load_installed(&data_dir, &event_list, &grids)?);
         Ok(Self {
             data_dir,
             store,
             photos,
             event_list,
             grids,
+            components,
             policy: RwLock::new(CapturePolicy::default()),
         })
     }
@@ -520,14 +527,18 @@ impl Client {
             _ => Vec::new(),
         };
         let grids = self.grids();
-        Ok(capture::validate(
+        let mut report = capture::validate(
             draft,
             &self.event_list(),
             grids.as_deref(),
             &policy,
             &earlier,
             now_ms(),
-        ))
+        );
+        if let Some(components) = self.components() {
+            capture::check_component(draft, &self.event_list(), &components, &mut report);
+        }
+        Ok(report)
     }
 
     /// Submits a draft: only without errors and with every warning acknowledged (or overridden

@@ -40,6 +40,9 @@ pub enum Error {
     #[error("grid package rejected: {0}")]
     GridPackage(#[from] crate::grid::GridPackageError),
 
+    #[error("component package rejected: {0}")]
+    ComponentPackage(#[from] crate::component::ComponentPackageError),
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 

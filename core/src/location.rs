@@ -365,7 +365,10 @@ mod tests {
         }
         assert!(points > 8000, "{points} points");
         assert!(worst < 1.0, "worst round trip {worst} m");
-        assert!(worst < 0.01, "worst round trip {worst} m (iteration should reach cm)");
+        assert!(
+            worst < 0.01,
+            "worst round trip {worst} m (iteration should reach cm)"
+        );
     }
 
     #[test]
