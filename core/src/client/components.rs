@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use super::{Client, write_atomically};
 use crate::Result;
-use crate::component::{ComponentIndex, NearbyQuery};
+use crate::component::{ComponentIndex, NearbyComponent, NearbyQuery};
 use crate::grid::GridIndex;
 use crate::location::Datum;
 use crate::taxonomy::EventList;
@@ -44,6 +44,28 @@ pub struct ComponentHit {
     /// The datum of `lat`/`lon`: always WGS-84 (convert with `BaseMap::show` to draw it).
     pub datum: Datum,
     pub distance_m: f64,
+}
+
+impl ComponentHit {
+    /// An index answer with its type's names from `list`.
+    pub fn new(n: &NearbyComponent<'_>, list: &EventList) -> Self {
+        let c = n.component;
+        let kind = list.component_type(&c.type_code);
+        Self {
+            id: c.id.clone(),
+            type_code: c.type_code.clone(),
+            type_name_zh: kind.map(|k| k.name_zh.clone()).unwrap_or_default(),
+            type_name_en: kind.map(|k| k.name_en.clone()).unwrap_or_default(),
+            name: c.name.clone(),
+            managing_department: c.managing_department.clone(),
+            owning_unit: c.owning_unit.clone(),
+            maintenance_unit: c.maintenance_unit.clone(),
+            lat: c.lat,
+            lon: c.lon,
+            datum: Datum::Wgs84,
+            distance_m: n.distance_m,
+        }
+    }
 }
 
 impl Client {
@@ -97,25 +119,8 @@ impl Client {
         };
         index
             .nearest(&query)
-            .into_iter()
-            .map(|n| {
-                let c = n.component;
-                let kind = list.component_type(&c.type_code);
-                ComponentHit {
-                    id: c.id.clone(),
-                    type_code: c.type_code.clone(),
-                    type_name_zh: kind.map(|k| k.name_zh.clone()).unwrap_or_default(),
-                    type_name_en: kind.map(|k| k.name_en.clone()).unwrap_or_default(),
-                    name: c.name.clone(),
-                    managing_department: c.managing_department.clone(),
-                    owning_unit: c.owning_unit.clone(),
-                    maintenance_unit: c.maintenance_unit.clone(),
-                    lat: c.lat,
-                    lon: c.lon,
-                    datum: Datum::Wgs84,
-                    distance_m: n.distance_m,
-                }
-            })
+            .iter()
+            .map(|n| ComponentHit::new(n, &list))
             .collect()
     }
 }
