@@ -1,7 +1,6 @@
 //! `GET /v1/components/current`: the component package (部件) served like the grid package,
 //! with an `ETag` the device verifies the download against.
 
-#[allow(dead_code)]
 mod common;
 
 use common::*;

@@ -124,7 +124,7 @@ impl ComponentIndex {
             .locate_in_envelope(&envelope)
             .filter_map(|entry| {
                 let c = &self.package.components[entry.data as usize];
-                if !query.types.is_empty() && !query.types.iter().any(|t| *t == c.type_code) {
+                if !query.types.is_empty() && !query.types.contains(&c.type_code) {
                     return None;
                 }
                 let d = distance_m(query.lat, query.lon, c.lat, c.lon);
