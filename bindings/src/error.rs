@@ -194,6 +194,10 @@ impl From<Error> for GridPatrolError {
                 field: error.code().into(),
                 reason: error.to_string(),
             },
+            Error::ComponentPackage(error) => Self::InvalidArgument {
+                field: "component_package".into(),
+                reason: format!("{}: {error}", error.code()),
+            },
             Error::NotEnrolled => Self::NotEnrolled,
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },

@@ -205,6 +205,13 @@ pub fn core_failure(error: Error) -> Failure {
                 None => failure,
             }
         }
+        Error::ComponentPackage(problem) => {
+            let failure = Failure::new("component_package_rejected", message, 2).with("kind", problem.code());
+            match problem.component_id() {
+                Some(id) => failure.with("component_id", id),
+                None => failure,
+            }
+        }
         Error::EventListRejected(_) => Failure::new("package_rejected", message, 2),
         Error::NotEnrolled => Failure::new("not_enrolled", message, 1),
         Error::DeviceRevoked => Failure::new("device_revoked", message, 1),

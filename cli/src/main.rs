@@ -16,6 +16,7 @@ macro_rules! out {
 }
 
 mod client;
+mod component;
 mod demo;
 mod grid;
 mod serve;
@@ -58,6 +59,11 @@ enum Command {
     Grid {
         #[command(subcommand)]
         command: grid::Command,
+    },
+    /// Components (部件): the lamps, covers, trees and signs near a position; install a package.
+    Component {
+        #[command(subcommand)]
+        command: component::Command,
     },
     /// Runs the reference command platform (the sync protocol's server) on a data directory.
     Serve(serve::Args),
@@ -119,6 +125,10 @@ fn main() -> ExitCode {
         Command::Grid { command } => {
             let json = command.json();
             (grid::run(command), json)
+        }
+        Command::Component { command } => {
+            let json = command.json();
+            (component::run(command), json)
         }
         Command::Serve(args) => {
             let json = args.json();

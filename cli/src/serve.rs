@@ -31,6 +31,9 @@ pub struct Args {
     /// own-grid checks).
     #[arg(long)]
     no_grids: bool,
+    /// Serve no component package (by default the sample Wuzhong component package is served).
+    #[arg(long)]
+    no_components: bool,
     /// Print the start-up line as one JSON object.
     #[arg(long)]
     json: bool,
@@ -54,6 +57,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut config = Config::new(enrollment_code.clone(), admin_token.clone());
     if !args.no_grids {
         config.grid_package = Some(gridpatrol_core::grid::sample::sample_package());
+    }
+    if !args.no_components {
+        config.component_package = Some(gridpatrol_core::component::sample::sample_package().into_bytes());
     }
     gridpatrol_platform::init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()

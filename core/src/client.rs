@@ -29,6 +29,9 @@ use crate::taxonomy::{Category, EventList, EventListInfo, MAX_PHOTOS, Problem, R
 use crate::track;
 use crate::{Error, Result};
 
+mod components;
+pub use components::{ComponentHit, ComponentPackageInfo};
+
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
 use crate::grid::installed::GRID_PACKAGE_FILE;
@@ -51,6 +54,8 @@ pub struct Client {
     photos: PhotoStore,
     event_list: RwLock<Arc<EventList>>,
     grids: RwLock<Option<Arc<GridIndex>>>,
+    /// The installed component package (部件), see `client/components.rs`.
+    components: RwLock<Option<Arc<crate::component::ComponentIndex>>>,
     policy: RwLock<CapturePolicy>,
     /// Bumped after every change of the outbox (submit, delivery, park, retry time).
     changes: tokio::sync::watch::Sender<u64>,
@@ -106,12 +111,14 @@ impl Client {
         photos.sweep_temp_files()?;
         let (grids, grid_damage) = crate::grid::installed::load_installed(&data_dir)?;
         let grids = RwLock::new(grids.map(Arc::new));
+        let components = RwLock::new(components::load_installed(&data_dir, &event_list, &grids)?);
         Ok(Self {
             data_dir,
             store,
             photos,
             event_list,
             grids,
+            components,
             policy: RwLock::new(CapturePolicy::default()),
             changes: tokio::sync::watch::Sender::new(0),
             submitted: tokio::sync::broadcast::Sender::new(64),
@@ -626,7 +633,11 @@ impl Client {
             )?,
             _ => Vec::new(),
         };
-        Ok(capture::validate(draft, list, grids, &policy, &earlier, now_ms()))
+        let mut report = capture::validate(draft, list, grids, &policy, &earlier, now_ms());
+        if let Some(components) = self.components() {
+            capture::check_component(draft, list, &components, &mut report);
+        }
+        Ok(report)
     }
 
     /// Submits a draft: only without errors and with every warning acknowledged (or overridden

@@ -56,6 +56,9 @@ pub enum Error {
     #[error("patrol refused: {0}")]
     Track(#[from] crate::track::TrackError),
 
+    #[error("component package rejected: {0}")]
+    ComponentPackage(#[from] crate::component::ComponentPackageError),
+
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 
@@ -132,6 +135,7 @@ impl Error {
             Error::Closed => "closed",
             Error::Internal { .. } => "internal",
             Error::Track(_) => "track",
+            Error::ComponentPackage(_) => "component_package_rejected",
         }
     }
 }

@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!();
 pub mod canonical;
 pub mod capture;
 pub mod client;
+pub mod component;
 pub mod error;
 pub mod grid;
 pub mod ids;

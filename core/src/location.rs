@@ -1,9 +1,11 @@
 //! Location evidence: a fix as the phone reported it, its datum, and distances on the ground.
 //!
 //! Owns the fix record (coordinates, accuracy, time, provider, mock flag, input datum), the
-//! GCJ-02 → WGS-84 conversion (fixes picked on Chinese base maps arrive in GCJ-02; we store
-//! WGS-84 only) and the haversine distance. It does not decide whether a fix is good enough
-//! for a report: that is validation's job, from the subtype's rules.
+//! datums and the conversions between them — WGS-84 ↔ GCJ-02 ↔ BD-09, both ways — and the
+//! haversine distance. Fixes picked on Chinese base maps arrive in GCJ-02 (AMap, Tencent) or
+//! BD-09 (Baidu); the core stores WGS-84 only, and converts back for display ([`convert`],
+//! [`BaseMap`]). Outside mainland China no datum moves a point. It does not decide whether a
+//! fix is good enough for a report: that is validation's job, from the subtype's rules.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,14 +37,15 @@ impl LocationProvider {
     }
 }
 
-/// The coordinate system of a fix as given to us. WGS-84 is what GPS reports; GCJ-02 is what a
-/// pin on AMap or Tencent Maps gives.
+/// The coordinate system of a position. WGS-84 is what GPS reports (and the only datum the
+/// core stores); GCJ-02 is what a pin on AMap or Tencent Maps gives; BD-09 is Baidu Maps'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Datum {
     Wgs84,
     Gcj02,
+    Bd09,
 }
 
 impl Datum {
@@ -50,11 +53,49 @@ impl Datum {
         match self {
             Datum::Wgs84 => "wgs84",
             Datum::Gcj02 => "gcj02",
+            Datum::Bd09 => "bd09",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Wgs84, Self::Gcj02].into_iter().find(|d| d.as_str() == s)
+        [Self::Wgs84, Self::Gcj02, Self::Bd09]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// A base map the host app draws pins and tracks on, and the datum it expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum BaseMap {
+    /// AMap (高德): GCJ-02.
+    Amap,
+    /// Tencent Maps (腾讯): GCJ-02.
+    Tencent,
+    /// Baidu Maps (百度): BD-09.
+    Baidu,
+    /// OpenStreetMap and other WGS-84 maps.
+    Wgs84,
+}
+
+impl BaseMap {
+    pub fn datum(self) -> Datum {
+        match self {
+            BaseMap::Amap | BaseMap::Tencent => Datum::Gcj02,
+            BaseMap::Baidu => Datum::Bd09,
+            BaseMap::Wgs84 => Datum::Wgs84,
+        }
+    }
+
+    /// A stored (WGS-84) position as this map wants it, `(lat, lon)`.
+    pub fn show(self, lat: f64, lon: f64) -> (f64, f64) {
+        convert(lat, lon, Datum::Wgs84, self.datum())
+    }
+
+    /// A stored (WGS-84) track, `(lat, lon)` each, as this map wants it; order kept.
+    pub fn show_track(self, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        points.iter().map(|&(lat, lon)| self.show(lat, lon)).collect()
     }
 }
 
@@ -97,10 +138,7 @@ impl LocationFix {
         if !self.accuracy_m.is_finite() || self.accuracy_m < 0.0 {
             return Err(FixError::BadAccuracy);
         }
-        let (lat, lon) = match self.datum {
-            Datum::Wgs84 => (self.lat, self.lon),
-            Datum::Gcj02 => gcj02_to_wgs84(self.lat, self.lon),
-        };
+        let (lat, lon) = convert(self.lat, self.lon, self.datum, Datum::Wgs84);
         Ok(LocationFix {
             lat,
             lon,
@@ -147,6 +185,31 @@ fn offset_lon(x: f64, y: f64) -> f64 {
     r
 }
 
+/// `(lat, lon)` from one datum to another; the identity outside mainland China and when
+/// `from == to`. Inverse directions are solved by iteration, so a round trip is exact to well
+/// under a centimetre (tested on a grid of points over China).
+pub fn convert(lat: f64, lon: f64, from: Datum, to: Datum) -> (f64, f64) {
+    if from == to {
+        return (lat, lon);
+    }
+    let (wlat, wlon) = match from {
+        Datum::Wgs84 => (lat, lon),
+        Datum::Gcj02 => gcj02_to_wgs84(lat, lon),
+        Datum::Bd09 => {
+            let (glat, glon) = bd09_to_gcj02(lat, lon);
+            gcj02_to_wgs84(glat, glon)
+        }
+    };
+    match to {
+        Datum::Wgs84 => (wlat, wlon),
+        Datum::Gcj02 => wgs84_to_gcj02(wlat, wlon),
+        Datum::Bd09 => {
+            let (glat, glon) = wgs84_to_gcj02(wlat, wlon);
+            gcj02_to_bd09(glat, glon)
+        }
+    }
+}
+
 /// WGS-84 → GCJ-02 (what a Chinese base map shows for a GPS position).
 pub fn wgs84_to_gcj02(lat: f64, lon: f64) -> (f64, f64) {
     use std::f64::consts::PI;
@@ -177,6 +240,38 @@ pub fn gcj02_to_wgs84(lat: f64, lon: f64) -> (f64, f64) {
         }
     }
     (wlat, wlon)
+}
+
+// BD-09 is GCJ-02 moved by Baidu's published polar offset.
+const BD_X_PI: f64 = std::f64::consts::PI * 3000.0 / 180.0;
+
+/// GCJ-02 → BD-09 (Baidu Maps); the identity outside mainland China.
+pub fn gcj02_to_bd09(lat: f64, lon: f64) -> (f64, f64) {
+    if outside_china(lat, lon) {
+        return (lat, lon);
+    }
+    let z = (lon * lon + lat * lat).sqrt() + 0.00002 * (lat * BD_X_PI).sin();
+    let theta = lat.atan2(lon) + 0.000003 * (lon * BD_X_PI).cos();
+    (z * theta.sin() + 0.006, z * theta.cos() + 0.0065)
+}
+
+/// BD-09 → GCJ-02, by fixed-point iteration on the forward transform (the usual closed-form
+/// inverse is off by up to a few decimetres).
+pub fn bd09_to_gcj02(lat: f64, lon: f64) -> (f64, f64) {
+    if outside_china(lat, lon) {
+        return (lat, lon);
+    }
+    let (mut glat, mut glon) = (lat - 0.006, lon - 0.0065);
+    for _ in 0..10 {
+        let (blat, blon) = gcj02_to_bd09(glat, glon);
+        let (dlat, dlon) = (blat - lat, blon - lon);
+        glat -= dlat;
+        glon -= dlon;
+        if dlat.abs() < 1e-10 && dlon.abs() < 1e-10 {
+            break;
+        }
+    }
+    (glat, glon)
 }
 
 #[cfg(test)]
@@ -242,6 +337,85 @@ mod tests {
             .to_wgs84(),
             Err(FixError::BadAccuracy)
         );
+    }
+
+    const ALL: [Datum; 3] = [Datum::Wgs84, Datum::Gcj02, Datum::Bd09];
+
+    #[test]
+    fn every_datum_pair_round_trips_under_a_metre_on_a_grid_over_china() {
+        // 0.5° steps over mainland China's box, away from its edge (where the "outside China"
+        // cut-off itself moves points across it).
+        let mut worst: f64 = 0.0;
+        let mut points = 0;
+        let mut lat = 18.5;
+        while lat <= 53.0 {
+            let mut lon = 74.0;
+            while lon <= 134.5 {
+                for from in ALL {
+                    for to in ALL {
+                        let (x, y) = convert(lat, lon, from, to);
+                        let (blat, blon) = convert(x, y, to, from);
+                        worst = worst.max(distance_m(lat, lon, blat, blon));
+                    }
+                }
+                points += 1;
+                lon += 0.5;
+            }
+            lat += 0.5;
+        }
+        assert!(points > 8000, "{points} points");
+        assert!(worst < 1.0, "worst round trip {worst} m");
+        assert!(
+            worst < 0.01,
+            "worst round trip {worst} m (iteration should reach cm)"
+        );
+    }
+
+    #[test]
+    fn bd09_is_gcj02_plus_baidus_offset_in_suzhou() {
+        // The published offset is a few hundred metres on top of GCJ-02's, north-east.
+        let (lat, lon) = (31.2989, 120.5853);
+        let (glat, glon) = convert(lat, lon, Datum::Wgs84, Datum::Gcj02);
+        let (blat, blon) = convert(lat, lon, Datum::Wgs84, Datum::Bd09);
+        let extra = distance_m(glat, glon, blat, blon);
+        assert!((500.0..1200.0).contains(&extra), "BD-09 − GCJ-02 = {extra} m");
+        assert!(blat > glat && blon > glon);
+        assert_eq!(BaseMap::Baidu.show(lat, lon), (blat, blon));
+        assert_eq!(BaseMap::Amap.show(lat, lon), (glat, glon));
+        assert_eq!(BaseMap::Tencent.show(lat, lon), (glat, glon));
+        assert_eq!(BaseMap::Wgs84.show(lat, lon), (lat, lon));
+        let track = BaseMap::Baidu.show_track(&[(lat, lon), (glat, glon)]);
+        assert_eq!(track[0], (blat, blon));
+        assert_eq!(track.len(), 2);
+    }
+
+    #[test]
+    fn no_datum_moves_a_point_outside_china() {
+        for (lat, lon) in [(48.85, 2.35), (40.71, -74.0), (-33.9, 151.2), (35.68, 139.76)] {
+            for from in ALL {
+                for to in ALL {
+                    assert_eq!(convert(lat, lon, from, to), (lat, lon), "{from:?}->{to:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_baidu_pin_is_stored_as_wgs84_and_says_so() {
+        let fix = LocationFix {
+            lat: 31.31,
+            lon: 120.6,
+            accuracy_m: 5.0,
+            fix_time_ms: 0,
+            provider: LocationProvider::ManualPin,
+            is_mock: false,
+            datum: Datum::Bd09,
+        };
+        let stored = fix.to_wgs84().expect("valid");
+        assert_eq!(stored.datum, Datum::Wgs84);
+        let (blat, blon) = convert(stored.lat, stored.lon, Datum::Wgs84, Datum::Bd09);
+        assert!(distance_m(blat, blon, fix.lat, fix.lon) < 0.01);
+        assert_eq!(Datum::parse("bd09"), Some(Datum::Bd09));
     }
 
     #[test]

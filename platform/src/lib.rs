@@ -122,6 +122,9 @@ pub struct Config {
     pub policy: CapturePolicy,
     /// A grid package (GeoJSON) to serve and validate own-grid rules with; `None`: no grids.
     pub grid_package: Option<String>,
+    /// A component package (部件, GeoJSON) to serve; verified at open against the current event
+    /// list and the grid package's extent. `None`: no components.
+    pub component_package: Option<Vec<u8>>,
     /// Fault injection for tests of the sync engine; `None` in normal operation.
     pub fault: Option<FaultConfig>,
 }
@@ -141,6 +144,7 @@ impl Config {
             partial_photo_ttl_s: 7 * 24 * 3600,
             policy: CapturePolicy::default(),
             grid_package: None,
+            component_package: None,
             fault: None,
         }
     }
@@ -155,6 +159,8 @@ pub enum OpenError {
     Io(#[from] std::io::Error),
     #[error("grid package: {0}")]
     Grids(String),
+    #[error("component package: {0}")]
+    Components(String),
     #[error("{0}")]
     Startup(String),
 }
@@ -168,6 +174,7 @@ pub(crate) struct Inner {
     pub photo_locks: photo_partials::Locks,
     pub lists: packages::EventLists,
     pub grids: Option<packages::Grids>,
+    pub components: Option<packages::Components>,
     /// The fault mode in force; replaced whole by [`Platform::set_fault`].
     pub fault: std::sync::RwLock<Option<Arc<fault::FaultState>>>,
     pub enroll_limiter: enroll_limit::EnrollLimiter,
@@ -195,6 +202,13 @@ impl Platform {
             None => None,
             Some(json) => Some(packages::Grids::new(json).map_err(OpenError::Grids)?),
         };
+        let components = match &config.component_package {
+            None => None,
+            Some(bytes) => Some(
+                packages::Components::new(bytes, &lists.current(), grids.as_ref().map(|g| &g.index))
+                    .map_err(OpenError::Components)?,
+            ),
+        };
         let fault = std::sync::RwLock::new(config.fault.clone().map(|f| Arc::new(fault::FaultState::new(f))));
         let enroll_limiter = enroll_limit::EnrollLimiter::new(config.enrollment_limits);
         let inner = Inner {
@@ -205,6 +219,7 @@ impl Platform {
             photo_locks: photo_partials::Locks::new(),
             lists,
             grids,
+            components,
             fault,
         };
         photos::reconcile(&inner).map_err(|e| OpenError::Startup(e.detail))?;
@@ -223,6 +238,7 @@ impl Platform {
             .route("/v1/event-lists/current", get(packages::current_event_list))
             .route("/v1/event-lists/{version}", get(packages::event_list_by_version))
             .route("/v1/grids/current", get(packages::current_grids))
+            .route("/v1/components/current", get(packages::current_components))
             .route("/v1/photos/{sha256}", head(photos::head).patch(photos::patch))
             .route("/v1/reports", get(reports::list).post(report_batch::upload))
             .route(

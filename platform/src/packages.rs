@@ -1,8 +1,9 @@
-//! Packages the platform hands out: event lists (by version, with ETags) and the grid package.
+//! Packages the platform hands out: event lists (by version, with ETags), the grid package and
+//! the component package.
 //!
 //! Owns the `event_list` table and its in-memory mirror ([`EventLists`]: every package the
 //! platform has, parsed and verified by the core, one of them current), publishing a new list,
-//! the grid package ([`Grids`]) and the download handlers with `ETag` / `If-None-Match`. It does
+//! the grid package ([`Grids`]), the component package ([`Components`]) and the download handlers with `ETag` / `If-None-Match`. It does
 //! not decide which list validates a report: `reports` asks [`EventLists::for_report`].
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use gridpatrol_core::component::ComponentIndex;
 use gridpatrol_core::grid::GridIndex;
 use gridpatrol_core::taxonomy::{EventList, EventListInfo};
 use rusqlite::OptionalExtension as _;
@@ -204,6 +206,24 @@ impl Grids {
     }
 }
 
+/// The component package (部件) the platform serves, verified by the core when the platform
+/// opens; its index is kept for validating reports' components.
+pub struct Components {
+    body: Bytes,
+    pub index: ComponentIndex,
+}
+
+impl Components {
+    pub(crate) fn new(bytes: &[u8], list: &EventList, grids: Option<&GridIndex>) -> Result<Self, String> {
+        let index = ComponentIndex::from_package(bytes, list, grids, None)
+            .map_err(|e| format!("{} ({})", e, e.code()))?;
+        Ok(Self {
+            body: Bytes::copy_from_slice(bytes),
+            index,
+        })
+    }
+}
+
 /// True when `If-None-Match` names this entity tag (or `*`).
 fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -278,4 +298,30 @@ pub(crate) async fn current_grids(
         "application/geo+json",
         grids.body.clone(),
     ))
+}
+
+/// `GET /v1/components/current`: `ETag` = quoted SHA-256 of the bytes (the device passes it to
+/// `install_component_package` to verify the download), `Component-Package-Version`.
+pub(crate) async fn current_components(
+    _: Device,
+    State(state): State<crate::State>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let components = state.components.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "component_package_unavailable",
+            "This platform serves no component package",
+        )
+    })?;
+    let mut response = package_response(
+        &headers,
+        components.index.sha256(),
+        "application/geo+json",
+        components.body.clone(),
+    );
+    response.headers_mut().insert(
+        "component-package-version",
+        HeaderValue::from_str(components.index.version()).unwrap_or(HeaderValue::from_static("unknown")),
+    );
+    Ok(response)
 }

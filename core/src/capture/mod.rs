@@ -6,6 +6,7 @@
 //! moves a valid draft into the reports and the outbox in one durable transaction. It does not
 //! send anything (the sync engine works the outbox) and does not process photos (see `media`).
 
+mod component_rule;
 mod drafts;
 mod findings;
 mod times;
@@ -18,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+pub use component_rule::{COMPONENT_NEAR_M, check_component};
 pub use findings::{Finding, Severity, ValidationReport};
 pub use times::{CLOCK_OFFSET_HEADER, EARLIEST_CAPTURE_MS, clock_skew_s};
 pub use validate::{EarlierReport, validate, validate_submitted};
