@@ -63,12 +63,19 @@ pub enum GridPatrolError {
     /// moved (absent when nothing was moved); `salvage(quarantined)` on the fresh instance
     /// copies every readable report back and they resume syncing.
     #[error("the on-device store is damaged: {reason}")]
-    StoreCorrupt { reason: String, quarantined: Option<String> },
+    StoreCorrupt {
+        reason: String,
+        quarantined: Option<String>,
+    },
 
     /// A side file (the grid or component package) failed to parse and was set aside
     /// (`moved_to`); the client keeps working without it (no own-grid checks).
     #[error("the side file {file} is damaged: {reason}")]
-    SideFileDamaged { file: String, moved_to: Option<String>, reason: String },
+    SideFileDamaged {
+        file: String,
+        moved_to: Option<String>,
+        reason: String,
+    },
 
     /// Sync needs the device enrolled first (`enroll`, after `configure_sync`).
     #[error("this device is not enrolled with a platform")]
@@ -217,10 +224,7 @@ impl From<Error> for GridPatrolError {
                     reason,
                 }
             }
-            Error::StoreCorrupt {
-                reason,
-                quarantined,
-            } => {
+            Error::StoreCorrupt { reason, quarantined } => {
                 tracing::error!(reason, "store corrupt");
                 Self::StoreCorrupt {
                     reason: reason.into(),

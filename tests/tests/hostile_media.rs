@@ -188,10 +188,14 @@ impl Bench {
         let added: Vec<_> = after.media.iter().filter(|p| !before.media.contains(p)).collect();
         assert_eq!(added.len(), 2, "{name}: photo and thumbnail, got {added:?}");
         assert_eq!(after.draft.photos.len(), before.draft.photos.len() + 1, "{name}");
-        let client = self.client();
-        let stored = client.photos().read(sha).expect("stored photo");
-        client.remove_photo(&self.draft, sha).expect("detach");
-        client.photos().remove(sha).expect("remove files");
+        // One open instance per directory: this one is closed before the next snapshot opens.
+        let stored = {
+            let client = self.client();
+            let stored = client.photos().read(sha).expect("stored photo");
+            client.remove_photo(&self.draft, sha).expect("detach");
+            client.photos().remove(sha).expect("remove files");
+            stored
+        };
         let cleaned = self.snapshot();
         assert_eq!(
             (&cleaned.draft.photos, &cleaned.media),

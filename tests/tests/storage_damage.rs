@@ -136,11 +136,14 @@ fn a_database_truncated_to_zero_is_store_corrupt_not_an_empty_queue() {
 #[test]
 fn flipped_bytes_in_the_wal_are_store_corrupt_and_salvage_keeps_what_is_readable() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("device");
-    let client = Client::open(&data).expect("open");
+    let live = dir.path().join("device");
+    let client = Client::open(&live).expect("open");
     let ids = capture(&client, 0, 20, 2, &base_photos(2), 0);
-    // The app is killed: nothing checkpoints at close.
-    std::mem::forget(client);
+    // The app is killed: nothing checkpoints at close. What a kill leaves is the files as they
+    // are now, copied while the instance lives (its directory lock stays with it here).
+    let data = dir.path().join("killed");
+    copy_tree(&live, &data);
+    drop(client);
     let wal_bytes = std::fs::read(wal(&data)).expect("wal");
     assert!(
         wal_bytes.len() > 32 + 3 * (24 + 4096),
@@ -258,4 +261,18 @@ fn a_binary_grid_package_is_set_aside_and_capture_goes_on() {
     assert!(!data.join("grids.geojson").exists());
     capture_plain(&client, 0, 1, 1);
     assert_eq!(client.queue().expect("queue").len(), 1);
+}
+
+/// Copies a data directory as it is on disk (what a killed app leaves behind).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("copy target");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
 }

@@ -132,7 +132,6 @@ pub fn clock_skew_s(
     device_offset_ms: Option<i64>,
     policy: &CapturePolicy,
 ) -> Option<i64> {
-    let offset_ms = device_offset_ms
-        .unwrap_or(report.submitted_at_ms.saturating_sub(platform_now_ms).max(0));
+    let offset_ms = device_offset_ms.unwrap_or(report.submitted_at_ms.saturating_sub(platform_now_ms).max(0));
     (offset_ms.unsigned_abs() > skew_ms(policy).unsigned_abs()).then_some(offset_ms / 1000)
 }
