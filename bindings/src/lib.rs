@@ -29,6 +29,26 @@ mod run;
 mod sync;
 
 pub use error::{GridPatrolError, ItemKind, PhotoProblem};
+use gridpatrol_core::salvage::SalvageSummary;
+
+/// A side file found damaged at open: which (`grids.geojson`) and where it was moved.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DamagedSideFile {
+    pub file: String,
+    pub moved_to: Option<String>,
+}
+
+impl DamagedSideFile {
+    fn from_error(error: &gridpatrol_core::Error) -> Option<Self> {
+        match error {
+            gridpatrol_core::Error::SideFileDamaged { file, moved_to, .. } => Some(Self {
+                file: (*file).into(),
+                moved_to: moved_to.as_ref().map(|p| p.display().to_string()),
+            }),
+            _ => None,
+        }
+    }
+}
 pub use observe::{ObserverError, QueueHealthObserver, SubmitObserver, Subscription, SyncObserver};
 pub use sync::SyncTaskHandle;
 
@@ -289,6 +309,23 @@ impl GridPatrol {
     pub async fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
         let client = self.client();
         blocking(move || Ok(client.prune_photos(retention)?)).await
+    }
+
+    /// Copies every readable report out of a quarantined store (the `quarantined` folder of a
+    /// `StoreCorrupt` error) into this one; the pending ones resume syncing.
+    pub async fn salvage(&self, quarantined: String) -> Result<SalvageSummary> {
+        let client = self.client();
+        blocking(move || Ok(client.salvage(std::path::Path::new(&quarantined))?)).await
+    }
+
+    /// Side files (the grid package) found damaged at open and set aside; capture works on
+    /// without them (no own-grid checks) until the app installs a good package again.
+    pub fn damaged_side_files(&self) -> Vec<DamagedSideFile> {
+        self.client()
+            .side_file_damage()
+            .iter()
+            .filter_map(DamagedSideFile::from_error)
+            .collect()
     }
 
     pub async fn set_attribute(&self, draft_id: String, code: String, value: String) -> Result<Draft> {

@@ -27,6 +27,7 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "lifecycle" to lifecycleTests,
     "mobile api" to mobileApiTests,
     "cancel" to cancelTests,
+    "storage errors" to storageErrorTests,
 )
 
 fun main(args: Array<String>) {
