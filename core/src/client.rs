@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::OptionalExtension;
-
 use crate::capture::{
     self, CapturePolicy, DESCRIPTION_HARD_LIMIT_CHARS, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter,
     SubmitOutcome, SubmittedReport, VALUE_HARD_LIMIT_CHARS, ValidationReport, WarningResponse,
@@ -25,12 +23,15 @@ use crate::grid::GridIndex;
 use crate::location::LocationFix;
 use crate::media::{PhotoConfig, PhotoPruneSummary, PhotoStore};
 use crate::store::{DirLock, Store};
-use crate::taxonomy::{Category, EventList, EventListInfo, MAX_PHOTOS, Problem, Role, SearchHit, Subtype};
-use crate::track;
+use crate::taxonomy::{EventList, MAX_PHOTOS};
 use crate::{Error, Result};
 
 mod components;
+mod event_list;
+mod patrol;
+
 pub use components::{ComponentHit, ComponentPackageInfo};
+use event_list::load_installed_event_list;
 
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
@@ -168,76 +169,6 @@ impl Client {
 
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    /// The list reports are validated against now.
-    pub fn event_list(&self) -> Arc<EventList> {
-        self.event_list.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Verifies a package (from the platform, or a city's own) and makes it the list in force.
-    /// A package with any problem is rejected whole and the previous list stays.
-    pub fn install_event_list(&self, package_json: &[u8]) -> Result<EventListInfo> {
-        let list = Arc::new(EventList::from_json(package_json)?);
-        let info = list.info();
-        self.store.write(|tx| {
-            tx.execute("UPDATE event_list_package SET active = 0 WHERE active = 1", [])?;
-            tx.execute(
-                "INSERT INTO event_list_package (sha256, list_version, body, installed_at, active)
-                 VALUES (?1, ?2, ?3, ?4, 1)
-                 ON CONFLICT (sha256) DO UPDATE SET active = 1, installed_at = excluded.installed_at",
-                rusqlite::params![info.sha256, info.list_version, package_json, unix_now()],
-            )?;
-            Ok(())
-        })?;
-        *self.event_list.write().unwrap_or_else(|p| p.into_inner()) = list;
-        tracing::info!(list_version = %info.list_version, sha256 = %info.sha256, "event list installed");
-        Ok(info)
-    }
-
-    /// Goes back to the bundled list, e.g. when a city's package was installed by mistake.
-    pub fn reset_event_list(&self) -> Result<EventListInfo> {
-        self.store
-            .write(|tx| Ok(tx.execute("UPDATE event_list_package SET active = 0 WHERE active = 1", [])?))?;
-        let list = EventList::bundled();
-        let info = list.info();
-        *self.event_list.write().unwrap_or_else(|p| p.into_inner()) = list;
-        Ok(info)
-    }
-
-    pub fn event_list_info(&self) -> EventListInfo {
-        self.event_list().info()
-    }
-
-    pub fn categories(&self) -> Vec<Category> {
-        self.event_list().categories().to_vec()
-    }
-
-    /// A subtype with its rules, for the capture screen.
-    pub fn subtype(&self, code: &str) -> Result<Subtype> {
-        self.event_list()
-            .subtype(code)
-            .cloned()
-            .ok_or_else(|| Error::UnknownCode {
-                kind: "subtype",
-                code: code.into(),
-            })
-    }
-
-    /// The problems under a subtype, in code order.
-    pub fn problems_of(&self, subtype_code: &str) -> Result<Vec<Problem>> {
-        let list = self.event_list();
-        if list.subtype(subtype_code).is_none() {
-            return Err(Error::UnknownCode {
-                kind: "subtype",
-                code: subtype_code.into(),
-            });
-        }
-        Ok(list.problems_of(subtype_code).into_iter().cloned().collect())
-    }
-
-    pub fn search_event_list(&self, query: &str, role: Option<Role>, limit: u32) -> Vec<SearchHit> {
-        self.event_list().search(query, role, limit)
     }
 }
 
@@ -722,74 +653,6 @@ impl Client {
     }
 }
 
-/// Patrols: each a one-line call into [`crate::track`] (see its module doc).
-impl Client {
-    pub fn patrol_start(&self, start: track::PatrolStart) -> Result<track::Patrol> {
-        self.tracks.start(&self.store, start, now_ms())
-    }
-
-    pub fn patrol_fix(&self, patrol_id: &str, fix: LocationFix) -> Result<track::FixOutcome> {
-        self.tracks.ingest(&self.store, patrol_id, &fix, now_ms())
-    }
-
-    /// Fixes the OS delivered late, in one durable batch.
-    pub fn patrol_fixes(&self, patrol_id: &str, fixes: Vec<LocationFix>) -> Result<track::BatchOutcome> {
-        self.tracks.ingest_batch(&self.store, patrol_id, &fixes, now_ms())
-    }
-
-    pub fn patrol_pause(&self, patrol_id: &str) -> Result<track::Patrol> {
-        self.tracks.pause(&self.store, patrol_id, now_ms())
-    }
-
-    pub fn patrol_resume(&self, patrol_id: &str) -> Result<track::Patrol> {
-        self.tracks.resume(&self.store, patrol_id, now_ms())
-    }
-
-    pub fn patrol_stop(&self, patrol_id: &str) -> Result<track::Patrol> {
-        self.tracks.stop(&self.store, patrol_id, now_ms())
-    }
-
-    /// Commits waiting fixes; the app calls it when it goes to the background.
-    pub fn patrol_flush(&self) -> Result<()> {
-        self.tracks.flush(&self.store)
-    }
-
-    /// The open patrol (found again after a relaunch), to resume or stop.
-    pub fn open_patrol(&self) -> Result<Option<track::Patrol>> {
-        self.tracks.open_patrol(&self.store)
-    }
-
-    /// The figures of a patrol (`None`: the open one, else the latest).
-    pub fn patrol_figures(&self, patrol_id: Option<String>) -> Result<track::PatrolFigures> {
-        let now = now_ms();
-        let (patrol, points) = self
-            .tracks
-            .patrol_with_points(&self.store, patrol_id.as_deref())?;
-        let grids = self.grids();
-        let mut figures =
-            track::figures::compute(&patrol, &points, grids.as_deref(), now, &Default::default());
-        figures.linked_reports = self.tracks.linked_reports(&self.store, &patrol, now)?;
-        Ok(figures)
-    }
-
-    /// The track simplified for upload or display, each point with its time.
-    pub fn patrol_track(&self, patrol_id: Option<String>, epsilon_m: f64) -> Result<Vec<track::TrackPoint>> {
-        let (_, points) = self
-            .tracks
-            .patrol_with_points(&self.store, patrol_id.as_deref())?;
-        Ok(track::simplify::simplify(&points, epsilon_m))
-    }
-}
-
-impl Drop for Client {
-    /// Closing the app normally loses no fix.
-    fn drop(&mut self) {
-        if let Err(error) = self.tracks.flush(&self.store) {
-            tracing::warn!(%error, "waiting patrol fixes could not be committed on close");
-        }
-    }
-}
-
 fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::InvalidArgument {
@@ -827,87 +690,5 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The active installed package, verified again on every open: a store is only a file and may
-/// have been damaged. If it no longer verifies, the bundled list is used and the reason logged.
-fn load_installed_event_list(store: &Store) -> Result<Arc<EventList>> {
-    let body: Option<Vec<u8>> = store.read(|conn| {
-        Ok(conn
-            .query_row(
-                "SELECT body FROM event_list_package WHERE active = 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()?)
-    })?;
-    Ok(match body {
-        None => EventList::bundled(),
-        Some(body) => match EventList::from_json(&body) {
-            Ok(list) => Arc::new(list),
-            Err(problems) => {
-                tracing::warn!(%problems, "installed event list no longer verifies; using the bundled list");
-                EventList::bundled()
-            }
-        },
-    })
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn open_creates_the_directory_and_reopens() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("nested/data");
-        let client = Client::open(&data).expect("open");
-        assert!(data.join(DATABASE_FILE).exists());
-        drop(client);
-        Client::open(&data).expect("reopen");
-    }
-
-    #[test]
-    fn a_second_open_of_a_live_directory_is_refused_and_sweeps_nothing() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let first = Client::open(dir.path()).expect("open");
-        // A photo being written by the first instance: a temp file in its photo store.
-        let temp = dir
-            .path()
-            .join(PHOTO_DIR)
-            .join("photos")
-            .join("ab")
-            .join(".in-flight.jpg.tmp");
-        std::fs::create_dir_all(temp.parent().expect("parent")).expect("dir");
-        std::fs::write(&temp, b"half a photo").expect("temp");
-        // A second instance in this process waits for the first, then gives up.
-        assert!(matches!(Client::open(dir.path()), Err(Error::DataDirectoryInUse)));
-        assert!(temp.exists(), "the live instance's temp file is untouched");
-        drop(first);
-        Client::open(dir.path()).expect("free once the first is closed");
-    }
-
-    #[test]
-    fn an_empty_data_dir_is_refused() {
-        assert!(matches!(
-            Client::open(""),
-            Err(Error::InvalidArgument {
-                field: "data_dir",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn a_file_in_the_way_is_a_data_directory_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("occupied");
-        std::fs::write(&file, b"x").expect("write");
-        assert!(matches!(Client::open(&file), Err(Error::DataDirectory { .. })));
-    }
-}
+mod tests;

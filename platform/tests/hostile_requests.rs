@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write as _;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use gridpatrol_core::capture::SubmittedReport;
@@ -339,7 +339,8 @@ async fn a_body_announcing_more_than_the_limit_is_413_at_once() {
     let served = start(config()).await;
     let device = enroll(&served).await;
     let addr = served.addr;
-    let started = Instant::now();
+    // No body byte is ever sent: an answer at all (within the read bound) shows the platform
+    // did not wait for the body, and 413 (not 408) that it refused on the announced length.
     for head in [
         format!(
             "POST /v1/enroll HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n"
@@ -355,7 +356,6 @@ async fn a_body_announcing_more_than_the_limit_is_413_at_once() {
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("\"code\":\"payload_too_large\""), "{answer}");
     }
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
