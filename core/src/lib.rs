@@ -19,6 +19,7 @@ pub mod ids;
 pub mod location;
 pub mod media;
 pub mod salvage;
+pub mod sqlite;
 pub mod store;
 pub mod sync;
 pub mod taxonomy;

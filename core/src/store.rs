@@ -11,6 +11,7 @@
 //! quarantine) is in [`health`].
 
 mod health;
+mod steps;
 
 pub use health::{QUARANTINE_DIR, quarantine};
 
@@ -20,21 +21,36 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction};
 
+use crate::sqlite::{Database, Options, Schema, Step};
 use crate::{Error, Result};
 
-/// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 5;
+/// The schema this build writes: one version per step of [`DeviceSchema`].
+pub const SCHEMA_VERSION: i64 = DEVICE_STEPS.len() as i64;
+
+/// The on-device schema's steps, oldest first (see [`crate::sqlite::Schema`]). Released steps
+/// are never edited; a change is a new step appended here. `schema.sql` next to this file is
+/// the schema they produce, written out (a test keeps the two equal).
+pub struct DeviceSchema;
+
+impl Schema for DeviceSchema {
+    const NAME: &'static str = "device store";
+    const STEPS: &'static [Step] = DEVICE_STEPS;
+}
+
+const DEVICE_STEPS: &[Step] = &[
+    steps::V1_META_AND_EVENT_LISTS,
+    steps::V2_REPORT,
+    steps::V3_PHOTO_UPLOAD_AND_OUTBOX_INDEX,
+    steps::V4_BODY_CHECKSUM,
+    crate::track::SCHEMA,
+];
 
 /// The database behind one data directory.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
-    /// This open found no schema (a new store, or one whose files were lost).
-    created: bool,
+    db: Database,
 }
 
 impl Store {
@@ -46,52 +62,35 @@ impl Store {
     }
 
     fn open_checked(path: &Path) -> Result<Self> {
-        let mut writer = Connection::open(path)?;
-        configure(&writer)?;
-        // WAL lets the reader run while a write commits; set once, it persists in the file
-        // (asked first: setting it on a WAL store is not a write, but leave nothing to chance).
-        let mode: String = writer.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-        }
-        health::check_readable(&writer)?;
-        let created = upgrade(&mut writer)? == 0;
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        configure(&reader)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-            created,
-        })
+        let options = Options {
+            // Phones have little RAM and the OS may kill us for temp-file use.
+            temp_store_in_memory: true,
+            journal_size_limit: Some(4 * 1024 * 1024),
+            after_write: Some(health::checkpoint_if_large),
+        };
+        let db = Database::open::<DeviceSchema, Error>(path, options, health::check_readable)?;
+        Ok(Self { db })
     }
 
     /// Whether this open found no schema: a new store, or one whose files were lost.
     pub fn was_created(&self) -> bool {
-        self.created
+        self.db.found_version() == 0
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
     /// Runs `f` on the reader connection. Reads see the last committed write.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        f(&lock(&self.reader))
+        self.db.read(f)
     }
 
     /// Runs `f` inside one IMMEDIATE transaction on the writer, committed when `f` succeeds and
-    /// rolled back when it fails, so a rejected operation changes nothing stored.
+    /// rolled back when it fails, so a rejected operation changes nothing stored. A write that
+    /// leaves the WAL large checkpoints it ([`health`]).
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        health::checkpoint_if_large(&conn, &self.path);
-        Ok(value)
+        self.db.write(f)
     }
 }
 
@@ -164,126 +163,8 @@ impl Drop for Store {
     /// At close the WAL is folded into the main file, so a copy of the main file alone (a
     /// backup that skips `-wal`) holds every acknowledged report.
     fn drop(&mut self) {
-        health::checkpoint_at_close(&lock(&self.writer));
+        self.db.with_writer(health::checkpoint_at_close);
     }
-}
-
-/// A poisoned lock only means another thread panicked mid-call; SQLite rolled its transaction
-/// back, so the connection is still sound to use.
-fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // FULL: a commit is on disk when it returns, so an accepted report survives power loss too.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Phones have little RAM and the OS may kill us for temp-file use; keep temp tables in memory.
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
-    Ok(())
-}
-
-/// Brings the store to [`SCHEMA_VERSION`]; the version it found.
-fn upgrade(conn: &mut Connection) -> Result<i64> {
-    // A read first: an up-to-date store is opened without a single write (a full disk can still
-    // be read and drained).
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if found == SCHEMA_VERSION {
-        return Ok(found);
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    for from in found..SCHEMA_VERSION {
-        upgrade_from(&tx, from)?;
-    }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    tx.commit()?;
-    Ok(found)
-}
-
-/// One schema step: from version `from` to `from + 1`. Steps are never edited once released;
-/// a change is a new step, so every device reaches the same schema whatever it started from.
-fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
-    match from {
-        0 => tx.execute_batch(
-            "CREATE TABLE meta (
-                 key   TEXT PRIMARY KEY,
-                 value TEXT NOT NULL
-             ) STRICT;
-             -- Event-list packages received from the platform; the bundled list is not stored.
-             CREATE TABLE event_list_package (
-                 sha256       TEXT PRIMARY KEY,
-                 list_version TEXT NOT NULL,
-                 body         BLOB NOT NULL,
-                 installed_at INTEGER NOT NULL,
-                 active       INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1))
-             ) STRICT;
-             CREATE UNIQUE INDEX event_list_one_active ON event_list_package (active) WHERE active = 1;",
-        )?,
-        // One row per report for its whole life: a draft, then in the outbox (pending), then
-        // delivered or parked. Submit is one UPDATE of that row, in one fsynced commit, so it
-        // writes about as many pages as a bare INSERT (the submit benchmark measures this).
-        1 => tx.execute_batch(
-            "CREATE TABLE report (
-                 -- The device-made id (UUID v7), from the first draft step to the platform.
-                 id              TEXT PRIMARY KEY,
-                 state           TEXT NOT NULL
-                                 CHECK (state IN ('draft', 'pending', 'delivered', 'parked')),
-                 reporter_id     TEXT NOT NULL,
-                 -- The Draft as JSON while a draft (rewritten whole at each change); the
-                 -- SubmittedReport, which is what is uploaded, from submit on.
-                 body            TEXT NOT NULL,
-                 updated_at      INTEGER NOT NULL,
-                 -- Set at submit; NULL for drafts, so duplicate hints never see a draft.
-                 subtype         TEXT,
-                 problem         TEXT,
-                 lat             REAL,
-                 lon             REAL,
-                 captured_at     INTEGER,
-                 photos          INTEGER,
-                 submitted_at    INTEGER,
-                 -- The outbox: worked by the sync engine.
-                 attempts        INTEGER NOT NULL DEFAULT 0,
-                 next_attempt_at INTEGER NOT NULL DEFAULT 0,
-                 last_error      TEXT,
-                 parked_reason   TEXT,
-                 delivered_at    INTEGER,
-                 case_number     TEXT
-             ) STRICT, WITHOUT ROWID;
-             -- The possible-duplicate query, answered from the index alone: equality on the
-             -- subtype, a range on latitude (a band ~100 m wide), then position and time.
-             -- Partial: drafts (no subtype column yet) write no index entries.
-             CREATE INDEX report_by_subtype_place ON report (subtype, lat, lon, captured_at)
-                 WHERE subtype IS NOT NULL;",
-        )?,
-        // The sync engine: photos the platform confirmed complete (a cache that saves a HEAD per
-        // shared photo; a `photos_incomplete` answer removes the row), and the outbox worklist
-        // index (pending rows in submit order).
-        2 => tx.execute_batch(
-            "CREATE TABLE photo_upload (
-                 sha256       TEXT PRIMARY KEY,
-                 bytes        INTEGER NOT NULL,
-                 completed_at INTEGER NOT NULL
-             ) STRICT, WITHOUT ROWID;
-             CREATE INDEX report_outbox ON report (submitted_at, id) WHERE state = 'pending';",
-        )?,
-        // The SHA-256 (hex) of `body` as written, verified before a report is uploaded: a bit
-        // flipped on disk parks the report as `local_report_corrupt` instead of sending it.
-        // NULL on rows written before this step (they are sent unverified).
-        3 => tx.execute_batch("ALTER TABLE report ADD COLUMN body_sha256 TEXT;")?,
-        // Patrols and their track points (the SQL is the track module's).
-        4 => tx.execute_batch(crate::track::SCHEMA)?,
-        _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -291,13 +172,7 @@ mod tests {
     use super::*;
 
     fn schema_of(conn: &Connection) -> Vec<String> {
-        let mut stmt = conn
-            .prepare("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name")
-            .expect("prepare");
-        stmt.query_map([], |row| row.get(0))
-            .expect("query")
-            .map(|r| r.expect("row"))
-            .collect()
+        crate::sqlite::schema_text(conn).expect("schema")
     }
 
     #[test]
@@ -328,8 +203,7 @@ mod tests {
         let mut conn = Connection::open(&path).expect("open");
         for from in 0..SCHEMA_VERSION {
             let tx = conn.transaction().expect("tx");
-            upgrade_from(&tx, from).expect("step");
-            tx.pragma_update(None, "user_version", from + 1).expect("version");
+            crate::sqlite::apply_steps::<DeviceSchema>(&tx, from, from + 1).expect("step");
             tx.commit().expect("commit");
         }
         drop(conn);
@@ -403,3 +277,6 @@ mod tests {
         assert_eq!(n, 0);
     }
 }
+
+#[cfg(test)]
+mod upgrade_tests;

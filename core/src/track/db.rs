@@ -8,7 +8,7 @@ use crate::capture::Reporter;
 use crate::taxonomy::Role;
 use crate::{Error, Result};
 
-/// The store's schema step for patrols (called from `store::upgrade_from`).
+/// The store's schema step for patrols (v5, listed in `store::DEVICE_STEPS`; frozen).
 pub(crate) const SCHEMA: &str = "
     CREATE TABLE patrol (
         -- Device-made id (UUID v7).

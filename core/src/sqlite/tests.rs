@@ -1,0 +1,142 @@
+use super::*;
+
+#[derive(Debug, thiserror::Error)]
+enum TestError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("too new")]
+    TooNew(SchemaTooNew),
+    #[error("refused")]
+    Refused,
+}
+
+impl From<SchemaTooNew> for TestError {
+    fn from(e: SchemaTooNew) -> Self {
+        TestError::TooNew(e)
+    }
+}
+
+struct Toy;
+impl Schema for Toy {
+    const NAME: &'static str = "toy";
+    const STEPS: &'static [Step] = &[
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT;",
+        "ALTER TABLE item ADD COLUMN note TEXT; -- a later column",
+    ];
+}
+
+fn open(path: &Path) -> Result<Database, TestError> {
+    Database::open::<Toy, TestError>(path, Options::default(), |_| Ok(()))
+}
+
+#[test]
+fn a_new_database_gets_every_step_in_wal_mode_with_full_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = open(&dir.path().join("db")).expect("open");
+    assert_eq!(db.found_version(), 0);
+    let (version, mode, sync): (i64, String, i64) = db
+        .read(|c| {
+            Ok::<_, TestError>((
+                c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+            ))
+        })
+        .expect("read");
+    assert_eq!((version, mode.as_str(), sync), (2, "wal", 2));
+}
+
+#[test]
+fn an_older_database_is_upgraded_with_its_rows_and_a_newer_one_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let mut conn = Connection::open(&path).expect("open");
+    let tx = conn.transaction().expect("tx");
+    apply_steps::<Toy>(&tx, 0, 1).expect("step 1");
+    tx.execute("INSERT INTO item (name) VALUES ('kept')", [])
+        .expect("row");
+    tx.commit().expect("commit");
+    drop(conn);
+
+    let db = open(&path).expect("upgrade");
+    assert_eq!(db.found_version(), 1);
+    let row: (String, Option<String>) = db
+        .read(|c| {
+            Ok::<_, TestError>(
+                c.query_row("SELECT name, note FROM item", [], |r| Ok((r.get(0)?, r.get(1)?)))?,
+            )
+        })
+        .expect("read");
+    assert_eq!(row, ("kept".to_string(), None));
+    db.write(|tx| Ok::<_, TestError>(tx.pragma_update(None, "user_version", 3)?))
+        .expect("bump");
+    drop(db);
+    assert!(matches!(
+        open(&path),
+        Err(TestError::TooNew(SchemaTooNew {
+            found: 3,
+            supported: 2
+        }))
+    ));
+}
+
+#[test]
+fn a_failed_write_or_check_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let db = open(&path).expect("open");
+    let result: Result<(), TestError> = db.write(|tx| {
+        tx.execute("INSERT INTO item (name) VALUES ('a')", [])?;
+        Err(TestError::Refused)
+    });
+    assert!(matches!(result, Err(TestError::Refused)));
+    let n: i64 = db
+        .read(|c| Ok::<_, TestError>(c.query_row("SELECT count(*) FROM item", [], |r| r.get(0))?))
+        .expect("count");
+    assert_eq!(n, 0);
+    drop(db);
+
+    // A check that refuses stops the open before any step runs.
+    let fresh = dir.path().join("checked");
+    let refused = Database::open::<Toy, TestError>(&fresh, Options::default(), |_| Err(TestError::Refused));
+    assert!(matches!(refused, Err(TestError::Refused)));
+    let conn = Connection::open(&fresh).expect("open");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 0);
+}
+
+#[test]
+fn after_write_runs_once_per_committed_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    fn count(_: &Connection, _: &Path) {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = Options {
+        after_write: Some(count),
+        ..Options::default()
+    };
+    let db = Database::open::<Toy, TestError>(&dir.path().join("db"), options, |_| Ok(())).expect("open");
+    db.write(|tx| Ok::<_, TestError>(tx.execute("INSERT INTO item (name) VALUES ('a')", [])?))
+        .expect("write");
+    let _ = db.write(|_| Err::<(), _>(TestError::Refused));
+    assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn normalised_sql_ignores_comments_and_layout_but_not_content() {
+    let stored = "CREATE TABLE t (\n  a TEXT, -- why\n  b TEXT , c TEXT\n) STRICT";
+    let written = "CREATE TABLE t (a TEXT, b TEXT, c TEXT) STRICT";
+    assert_eq!(normalise_sql(stored), normalise_sql(written));
+    assert_ne!(
+        normalise_sql("CHECK (s IN ('a  b'))"),
+        normalise_sql("CHECK (s IN ('a b'))")
+    );
+    assert_ne!(
+        normalise_sql(written),
+        normalise_sql("CREATE TABLE t (a TEXT, b INTEGER, c TEXT) STRICT")
+    );
+}
