@@ -1,25 +1,45 @@
-//! The platform's SQLite database: connections, durability settings and schema versions.
+//! The platform's SQLite database: which schema it has and the counters.
 //!
-//! Owns opening `platform.db` (WAL, `synchronous=FULL`, one writer and one reader connection),
-//! the transaction discipline (`read(|conn|)`, `write(|tx|)`: one IMMEDIATE transaction per
-//! write, rolled back when the closure fails) and the schema with its `upgrade_from` steps. It
-//! does not know what the rows mean: the modules that own devices, photos and reports write their
-//! own SQL through `read` and `write`.
+//! Owns `platform.db`'s schema (the frozen steps in `steps`, listed in [`PLATFORM_STEPS`];
+//! `schema.sql` next to this crate's sources is what they make) and the `counter` table. How
+//! the file is opened (WAL, `synchronous=FULL`, one writer and one reader connection) and the
+//! transaction discipline (`read(|conn|)`, `write(|tx|)`: one IMMEDIATE transaction per write,
+//! rolled back when the closure fails) are the shared layer's, `gridpatrol_core::sqlite`. It
+//! does not know what the other rows mean: the modules that own devices, photos and reports
+//! write their own SQL through `read` and `write`.
+
+mod steps;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use gridpatrol_core::sqlite::{self, Database, Options, Schema, SchemaTooNew, Step};
+use rusqlite::{Connection, Transaction};
 
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 
-/// The schema this build writes. Each step in [`upgrade_from`] moves one version up.
-pub const SCHEMA_VERSION: i64 = 4;
+/// The platform schema's steps, oldest first; step `n` moves `user_version` from `n` to `n + 1`.
+/// Released steps are never edited: a change is one more line here (and its SQL in `steps`).
+const PLATFORM_STEPS: &[Step] = &[
+    steps::V1_BASE,
+    steps::V2_WORKERS,
+    steps::V3_PARTIALS,
+    steps::V4_CLOCK_SKEW,
+];
+
+/// The schema this build writes: one version per step.
+pub const SCHEMA_VERSION: i64 = PLATFORM_STEPS.len() as i64;
+
+/// The platform database's schema (see [`gridpatrol_core::sqlite::Schema`]).
+pub struct PlatformSchema;
+
+impl Schema for PlatformSchema {
+    const NAME: &'static str = "platform";
+    const STEPS: &'static [Step] = PLATFORM_STEPS;
+}
 
 #[derive(Debug)]
 pub struct Db {
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    db: Database,
 }
 
 /// Why the database could not be opened.
@@ -31,193 +51,32 @@ pub enum OpenError {
     SchemaTooNew { found: i64, supported: i64 },
 }
 
+impl From<SchemaTooNew> for OpenError {
+    fn from(e: SchemaTooNew) -> Self {
+        OpenError::SchemaTooNew {
+            found: e.found,
+            supported: e.supported,
+        }
+    }
+}
+
 impl Db {
+    /// Opens (creating if needed) and upgrades `path`. No integrity check or quarantine: the
+    /// platform's operator restores from a backup.
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        let mut writer = Connection::open(path)?;
-        configure(&writer)?;
-        writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-        upgrade(&mut writer)?;
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        configure(&reader)?;
-        Ok(Self {
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-        })
+        let db = Database::open::<PlatformSchema, OpenError>(path, Options::default(), |_| Ok(()))?;
+        Ok(Self { db })
     }
 
     /// Runs `f` on the reader connection; it sees the last committed write.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        f(&lock(&self.reader))
+        self.db.read(f)
     }
 
     /// Runs `f` inside one IMMEDIATE transaction, committed when `f` succeeds and rolled back
     /// when it fails, so a refused request changes nothing stored.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> ApiResult<T>) -> ApiResult<T> {
-        let mut conn = lock(&self.writer);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(ApiError::from)?;
-        let value = f(&tx)?;
-        tx.commit().map_err(ApiError::from)?;
-        Ok(value)
-    }
-}
-
-/// A poisoned lock only means another thread panicked mid-call; SQLite rolled its transaction
-/// back, so the connection is still sound.
-fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // FULL: an answered 201 is on disk, so a device may forget what it sent.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
-}
-
-fn upgrade(conn: &mut Connection) -> Result<(), OpenError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(OpenError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    for from in found..SCHEMA_VERSION {
-        upgrade_from(&tx, from)?;
-    }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-    tx.commit()?;
-    Ok(())
-}
-
-/// One schema step: from version `from` to `from + 1`. Released steps are never edited.
-fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
-    match from {
-        0 => tx.execute_batch(
-            "-- Named counters for /v1/admin/stats (e.g. duplicates_refused).
-             CREATE TABLE counter (
-                 name  TEXT PRIMARY KEY,
-                 value INTEGER NOT NULL
-             ) STRICT;
-             -- Enrolled devices. Tokens are stored as SHA-256 hashes, never in clear.
-             CREATE TABLE device (
-                 id                TEXT PRIMARY KEY,
-                 label             TEXT,
-                 enrolled_at       INTEGER NOT NULL,
-                 access_hash       TEXT NOT NULL UNIQUE,
-                 access_expires_at INTEGER NOT NULL,
-                 refresh_hash      TEXT NOT NULL UNIQUE,
-                 revoked_at        INTEGER
-             ) STRICT;
-             -- Event-list packages the platform serves and validates against; one is current.
-             CREATE TABLE event_list (
-                 sha256       TEXT PRIMARY KEY,
-                 list_version TEXT NOT NULL UNIQUE,
-                 body         BLOB NOT NULL,
-                 published_at INTEGER NOT NULL,
-                 current      INTEGER NOT NULL DEFAULT 0 CHECK (current IN (0, 1))
-             ) STRICT;
-             CREATE UNIQUE INDEX event_list_one_current ON event_list (current) WHERE current = 1;
-             -- Photos by content hash: declared length, and whether fully received and verified.
-             -- The bytes held of an incomplete one are the length of its partial file.
-             CREATE TABLE photo (
-                 sha256       TEXT PRIMARY KEY,
-                 length       INTEGER NOT NULL,
-                 complete     INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
-                 created_at   INTEGER NOT NULL,
-                 completed_at INTEGER
-             ) STRICT;
-             -- Reports as received, keyed by the device-made id; body is the JSON as uploaded.
-             CREATE TABLE report (
-                 id                TEXT PRIMARY KEY,
-                 device_id         TEXT NOT NULL REFERENCES device (id),
-                 case_number       TEXT NOT NULL UNIQUE,
-                 canonical_sha256  TEXT NOT NULL,
-                 body              TEXT NOT NULL,
-                 validated_against TEXT NOT NULL,
-                 status            TEXT NOT NULL CHECK (status IN ('received', 'dispatched', 'rejected')),
-                 reason            TEXT,
-                 received_at       INTEGER NOT NULL,
-                 updated_at        INTEGER NOT NULL,
-                 seq               INTEGER NOT NULL UNIQUE
-             ) STRICT;
-             CREATE INDEX report_by_device_seq ON report (device_id, seq);
-             CREATE TABLE report_photo (
-                 report_id TEXT NOT NULL REFERENCES report (id),
-                 position  INTEGER NOT NULL,
-                 sha256    TEXT NOT NULL REFERENCES photo (sha256),
-                 PRIMARY KEY (report_id, position)
-             ) STRICT;
-             -- The last case number handed out per day (China date, YYYYMMDD).
-             CREATE TABLE case_sequence (
-                 day  TEXT PRIMARY KEY,
-                 last INTEGER NOT NULL
-             ) STRICT;",
-        ),
-        1 => tx.execute_batch(
-            "-- Workers the admin registered (POST /v1/admin/workers): the identity a device
-             -- enrolled with one of their codes is held to. grids: a sorted JSON array of ids.
-             CREATE TABLE worker (
-                 id         TEXT PRIMARY KEY,
-                 name       TEXT NOT NULL,
-                 role       TEXT NOT NULL,
-                 grids      TEXT NOT NULL,
-                 created_at INTEGER NOT NULL,
-                 updated_at INTEGER NOT NULL
-             ) STRICT;
-             -- One-time enrollment codes, stored as SHA-256 hashes; used_at/device_id once redeemed.
-             CREATE TABLE enrollment_code (
-                 code_hash  TEXT PRIMARY KEY,
-                 worker_id  TEXT NOT NULL REFERENCES worker (id),
-                 issued_at  INTEGER NOT NULL,
-                 expires_at INTEGER NOT NULL,
-                 used_at    INTEGER,
-                 device_id  TEXT
-             ) STRICT;
-             CREATE INDEX enrollment_code_by_worker ON enrollment_code (worker_id);
-             -- A device enrolled with a worker's code is that worker's; one enrolled with the
-             -- development code is bound to the reporter, role and grids of its first stored report.
-             ALTER TABLE device ADD COLUMN worker_id TEXT REFERENCES worker (id);
-             ALTER TABLE device ADD COLUMN bound_reporter TEXT;
-             ALTER TABLE device ADD COLUMN bound_role TEXT;
-             ALTER TABLE device ADD COLUMN bound_grids TEXT;
-             -- Which devices sent bytes of a photo (HEAD answers only them and reporters of it).
-             CREATE TABLE photo_uploader (
-                 sha256    TEXT NOT NULL,
-                 device_id TEXT NOT NULL REFERENCES device (id),
-                 PRIMARY KEY (sha256, device_id)
-             ) STRICT, WITHOUT ROWID;
-             CREATE INDEX report_photo_by_sha ON report_photo (sha256);",
-        ),
-        2 => tx.execute_batch(
-            "-- Unfinished photo uploads, each owned by the device that started it (other devices
-             -- neither see nor touch it). Its bytes are in photos/partial/<id>.part, whose mtime
-             -- is its last activity. From here on `photo` holds only complete photos.
-             CREATE TABLE photo_partial (
-                 id         INTEGER PRIMARY KEY,
-                 device_id  TEXT NOT NULL REFERENCES device (id),
-                 sha256     TEXT NOT NULL,
-                 length     INTEGER NOT NULL CHECK (length > 0),
-                 created_at INTEGER NOT NULL,
-                 UNIQUE (device_id, sha256)
-             ) STRICT;
-             CREATE INDEX photo_partial_by_sha ON photo_partial (sha256);
-             CREATE INDEX photo_partial_by_created ON photo_partial (created_at);
-             -- Version 1 partials had no owner: dropped (their files are removed at open, the
-             -- devices upload those photos again from offset 0).
-             DELETE FROM photo WHERE complete = 0;",
-        ),
-        // How far the sending device's clock was off, in seconds, when beyond the tolerated
-        // skew (NULL within it): such reports are received, and flagged for the command centre.
-        3 => tx.execute_batch("ALTER TABLE report ADD COLUMN clock_skew_s INTEGER;"),
-        _ => unreachable!("upgrade_from is only called below SCHEMA_VERSION"),
+        self.db.write(f)
     }
 }
 
@@ -243,15 +102,14 @@ pub fn counter(conn: &Connection, name: &str) -> ApiResult<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::ApiError;
 
     fn schema_of(conn: &Connection) -> Vec<String> {
-        let mut stmt = conn
-            .prepare("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name")
-            .expect("prepare");
-        stmt.query_map([], |row| row.get(0))
-            .expect("query")
-            .map(|r| r.expect("row"))
-            .collect()
+        sqlite::schema_text(conn).expect("schema")
+    }
+
+    fn step(tx: &Transaction<'_>, from: i64) {
+        sqlite::apply_steps::<PlatformSchema>(tx, from, from + 1).expect("step");
     }
 
     #[test]
@@ -277,8 +135,7 @@ mod tests {
         let mut conn = Connection::open(&path).expect("open");
         for from in 0..SCHEMA_VERSION {
             let tx = conn.transaction().expect("tx");
-            upgrade_from(&tx, from).expect("step");
-            tx.pragma_update(None, "user_version", from + 1).expect("version");
+            step(&tx, from);
             tx.commit().expect("commit");
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -299,8 +156,7 @@ mod tests {
         let path = dir.path().join("v1");
         let mut conn = Connection::open(&path).expect("open");
         let tx = conn.transaction().expect("tx");
-        upgrade_from(&tx, 0).expect("step");
-        tx.pragma_update(None, "user_version", 1).expect("version");
+        step(&tx, 0);
         tx.commit().expect("commit");
         conn.execute(
             "INSERT INTO device (id, enrolled_at, access_hash, access_expires_at, refresh_hash)
@@ -328,8 +184,7 @@ mod tests {
         let path = dir.path().join("v1");
         let mut conn = Connection::open(&path).expect("open");
         let tx = conn.transaction().expect("tx");
-        upgrade_from(&tx, 0).expect("v1");
-        tx.pragma_update(None, "user_version", 1).expect("version");
+        step(&tx, 0);
         tx.execute_batch(
             "INSERT INTO photo (sha256, length, complete, created_at) VALUES ('a', 10, 1, 1), ('b', 20, 0, 1);",
         )
@@ -363,3 +218,6 @@ mod tests {
         assert_eq!(db.read(|c| counter(c, "x")).expect("read"), 0);
     }
 }
+
+#[cfg(test)]
+mod upgrade_tests;
