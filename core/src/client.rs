@@ -22,7 +22,7 @@ use crate::capture::{
 use crate::grid::GridIndex;
 use crate::location::LocationFix;
 use crate::media::{PhotoConfig, PhotoPruneSummary, PhotoStore};
-use crate::store::{DirLock, Store};
+use crate::store::{DirLock, Store, sweep_temp_files, write_atomically};
 use crate::taxonomy::{EventList, MAX_PHOTOS};
 use crate::{Error, Result};
 
@@ -108,8 +108,8 @@ impl Client {
         let store = crate::salvage::check_not_lost(store, &data_dir.join(PHOTO_DIR))?;
         let event_list = RwLock::new(load_installed_event_list(&store)?);
         let photos = PhotoStore::new(data_dir.join(PHOTO_DIR), PhotoConfig::default())?;
-        // A crash mid-write leaves only temp files (renames are atomic); clear them.
-        photos.sweep_temp_files()?;
+        // A crash mid-write leaves only temp files (renames are atomic); clear them all.
+        sweep_temp_files(&data_dir, &photos)?;
         let (grids, grid_damage) = crate::grid::installed::load_installed(&data_dir)?;
         let grids = RwLock::new(grids.map(Arc::new));
         let components = RwLock::new(components::load_installed(&data_dir, &event_list, &grids)?);
@@ -665,20 +665,6 @@ fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<()> 
             field,
             reason: format!("longer than {max_chars} characters"),
         });
-    }
-    Ok(())
-}
-
-/// Writes a file so that a crash leaves either the old or the new content, never a mix.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
 }

@@ -12,8 +12,10 @@
 
 mod health;
 mod steps;
+mod temp_files;
 
 pub use health::{QUARANTINE_DIR, quarantine};
+pub(crate) use temp_files::{sweep_temp_files, write_atomically};
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
