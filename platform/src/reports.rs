@@ -212,11 +212,7 @@ pub(crate) fn receive(
     report: SubmittedReport,
     clock_offset_ms: Option<i64>,
 ) -> ApiResult<Accepted> {
-    checked_report_id(&report.id)?;
-    for photo in &report.photos {
-        photos::checked_id(&photo.sha256)?;
-    }
-    let body = serde_json::to_string(&report).expect("a report always serializes");
+    check_ids(&report)?;
     let canonical = canonical_sha256(&report);
     // The fast path: the report is already stored (a retry).
     if state.db.read(|c| stored(c, &report.id))?.is_some() {
@@ -225,39 +221,87 @@ pub(crate) fn receive(
             answer_existing(tx, existing, device, &canonical)
         })?;
     }
-
     state
         .db
         .read(|c| binding::authorize(state, c, device, &report.reporter))?;
     let now = now_ms();
+    let validated = validate(state, &report, now, clock_offset_ms)?;
+    check_photos(state, &report)?;
+    state.db.write(|tx| {
+        // Another upload of the same id may have committed since the fast path looked.
+        if let Some(existing) = stored(tx, &report.id)? {
+            return answer_existing(tx, existing, device, &canonical);
+        }
+        binding::bind_or_check(state, tx, device, &report.reporter)?;
+        let receipt = insert(tx, state, device, &report, &canonical, &validated, now)?;
+        Ok(Ok(Accepted {
+            status: StatusCode::CREATED,
+            receipt,
+        }))
+    })?
+}
+
+/// 400 unless the report's id and every photo id are ids as devices make them.
+fn check_ids(report: &SubmittedReport) -> ApiResult<()> {
+    checked_report_id(&report.id)?;
+    for photo in &report.photos {
+        photos::checked_id(&photo.sha256)?;
+    }
+    Ok(())
+}
+
+/// What validation found that the stored row keeps.
+struct Validated {
+    /// The SHA-256 of the event list the report was validated against.
+    list_sha256: String,
+    /// How far the device's clock was off, when beyond the tolerated skew.
+    clock_skew_s: Option<i64>,
+}
+
+/// The device's own rule set against the event list the report names (the current one when the
+/// platform lacks it): 422 `validation_failed` with the findings, its counter committed.
+fn validate(
+    state: &Inner,
+    report: &SubmittedReport,
+    now: i64,
+    clock_offset_ms: Option<i64>,
+) -> ApiResult<Validated> {
     let list = state.lists.for_report(&report.event_list_sha256);
     let grids = state.grids.as_ref().map(|g| &g.index);
-    let findings = validate_submitted(&report, &list, grids, &state.config.policy, now);
-    let clock_skew_s = clock_skew_s(&report, now, clock_offset_ms, &state.config.policy);
-    if !findings.is_valid() {
-        state.db.write(|tx| bump(tx, "validation_failed", 1))?;
-        tracing::info!(
-            report_id = %report.id,
-            errors = findings.errors.len(),
-            "report refused by validation"
-        );
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "Report failed validation",
-            "The report breaks the event list's rules; it will not be accepted as it is",
-        )
-        .with(
-            "findings",
-            serde_json::to_value(&findings.errors).expect("findings serialize"),
-        )
-        .with(
-            "warnings",
-            serde_json::to_value(&findings.warnings).expect("findings serialize"),
-        )
-        .with("event_list_sha256", list.info().sha256));
+    let findings = validate_submitted(report, &list, grids, &state.config.policy, now);
+    let clock_skew_s = clock_skew_s(report, now, clock_offset_ms, &state.config.policy);
+    if findings.is_valid() {
+        return Ok(Validated {
+            list_sha256: list.info().sha256,
+            clock_skew_s,
+        });
     }
+    state.db.write(|tx| bump(tx, "validation_failed", 1))?;
+    tracing::info!(
+        report_id = %report.id,
+        errors = findings.errors.len(),
+        "report refused by validation"
+    );
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "Report failed validation",
+        "The report breaks the event list's rules; it will not be accepted as it is",
+    )
+    .with(
+        "findings",
+        serde_json::to_value(&findings.errors).expect("findings serialize"),
+    )
+    .with(
+        "warnings",
+        serde_json::to_value(&findings.warnings).expect("findings serialize"),
+    )
+    .with("event_list_sha256", list.info().sha256))
+}
 
+/// Every photo of the report complete (422 `photos_incomplete`), of its declared size (422
+/// `photo_size_mismatch`), and all of them together within the limit (422 `photos_too_large`).
+fn check_photos(state: &Inner, report: &SubmittedReport) -> ApiResult<()> {
     let shas: Vec<String> = report
         .photos
         .iter()
@@ -303,56 +347,57 @@ pub(crate) fn receive(
             ),
         ));
     }
+    Ok(())
+}
 
-    let validated_against = list.info().sha256;
-    state.db.write(|tx| {
-        // Another upload of the same id may have committed since the fast path looked.
-        if let Some(existing) = stored(tx, &report.id)? {
-            return answer_existing(tx, existing, device, &canonical);
-        }
-        binding::bind_or_check(state, tx, device, &report.reporter)?;
-        let case_number = next_case_number(tx, &state.config.case_prefix, now)?;
-        let seq = next_seq(tx)?;
-        tx.execute(
-            "INSERT INTO report (id, device_id, case_number, canonical_sha256, body, validated_against,
-                                 status, reason, received_at, updated_at, seq, clock_skew_s)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', NULL, ?7, ?7, ?8, ?9)",
-            rusqlite::params![
-                report.id,
-                device,
-                case_number,
-                canonical,
-                body,
-                validated_against,
-                now,
-                seq,
-                clock_skew_s
-            ],
-        )?;
-        if let Some(skew) = clock_skew_s {
-            tracing::info!(report_id = %report.id, clock_skew_s = skew, "report received from a device with a wrong clock");
-        }
-        for (position, photo) in report.photos.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO report_photo (report_id, position, sha256) VALUES (?1, ?2, ?3)",
-                rusqlite::params![report.id, position as i64, photo.sha256],
-            )?;
-        }
-        tracing::info!(report_id = %report.id, case_number = %case_number, "report received");
-        let receipt = ReportStatus {
-            report_id: report.id.clone(),
+/// Stores a new report with its case number, feed position and photos; its receipt.
+fn insert(
+    tx: &Transaction<'_>,
+    state: &Inner,
+    device: &str,
+    report: &SubmittedReport,
+    canonical: &str,
+    validated: &Validated,
+    now: i64,
+) -> ApiResult<ReportStatus> {
+    let body = serde_json::to_string(report).expect("a report always serializes");
+    let case_number = next_case_number(tx, &state.config.case_prefix, now)?;
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO report (id, device_id, case_number, canonical_sha256, body, validated_against,
+                             status, reason, received_at, updated_at, seq, clock_skew_s)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', NULL, ?7, ?7, ?8, ?9)",
+        rusqlite::params![
+            report.id,
+            device,
             case_number,
-            status: ReportState::Received,
-            reason: None,
-            received_at_ms: now,
-            updated_at_ms: now,
-            cursor: seq,
-        };
-        Ok(Ok(Accepted {
-            status: StatusCode::CREATED,
-            receipt,
-        }))
-    })?
+            canonical,
+            body,
+            validated.list_sha256,
+            now,
+            seq,
+            validated.clock_skew_s
+        ],
+    )?;
+    if let Some(skew) = validated.clock_skew_s {
+        tracing::info!(report_id = %report.id, clock_skew_s = skew, "report received from a device with a wrong clock");
+    }
+    for (position, photo) in report.photos.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO report_photo (report_id, position, sha256) VALUES (?1, ?2, ?3)",
+            rusqlite::params![report.id, position as i64, photo.sha256],
+        )?;
+    }
+    tracing::info!(report_id = %report.id, case_number = %case_number, "report received");
+    Ok(ReportStatus {
+        report_id: report.id.clone(),
+        case_number,
+        status: ReportState::Received,
+        reason: None,
+        received_at_ms: now,
+        updated_at_ms: now,
+        cursor: seq,
+    })
 }
 
 fn next_seq(tx: &Transaction<'_>) -> ApiResult<i64> {
