@@ -12,7 +12,7 @@ mod steps;
 
 use std::path::Path;
 
-use gridpatrol_core::sqlite::{self, Database, Options, Schema, SchemaTooNew, Step};
+use gridpatrol_core::sqlite::{Database, Options, Schema, SchemaTooNew, Step};
 use rusqlite::{Connection, Transaction};
 
 use crate::problem::ApiResult;
@@ -103,6 +103,7 @@ pub fn counter(conn: &Connection, name: &str) -> ApiResult<i64> {
 mod tests {
     use super::*;
     use crate::problem::ApiError;
+    use gridpatrol_core::sqlite;
 
     fn schema_of(conn: &Connection) -> Vec<String> {
         sqlite::schema_text(conn).expect("schema")
