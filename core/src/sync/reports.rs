@@ -209,3 +209,74 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000_000;
+
+    fn row(n: usize, photos: u32, body_bytes: usize) -> Arc<PendingRow> {
+        Arc::new(PendingRow {
+            id: format!("report-{n}"),
+            reporter_id: "worker".into(),
+            body: "x".repeat(body_bytes),
+            attempts: 0,
+            next_attempt_at: 0,
+            photos,
+        })
+    }
+
+    fn ids(rows: &[Arc<PendingRow>]) -> Vec<&str> {
+        rows.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn photo_less_due_followers_join_in_chain_order() {
+        let after: Vec<_> = (1..=5).map(|n| row(n, 0, 100)).collect();
+        assert_eq!(
+            ids(batch_followers(&after, NOW)),
+            ["report-1", "report-2", "report-3", "report-4", "report-5"]
+        );
+        assert!(batch_followers(&[], NOW).is_empty());
+    }
+
+    #[test]
+    fn a_report_with_photos_ends_the_batch_even_when_later_ones_have_none() {
+        let after = vec![row(1, 0, 100), row(2, 0, 100), row(3, 2, 100), row(4, 0, 100)];
+        assert_eq!(ids(batch_followers(&after, NOW)), ["report-1", "report-2"]);
+        let photos_first = vec![row(1, 1, 100), row(2, 0, 100)];
+        assert!(batch_followers(&photos_first, NOW).is_empty());
+    }
+
+    #[test]
+    fn a_report_waiting_for_its_retry_time_ends_the_batch() {
+        let mut waiting = (*row(2, 0, 100)).clone();
+        waiting.next_attempt_at = NOW + 1;
+        let after = vec![row(1, 0, 100), Arc::new(waiting), row(3, 0, 100)];
+        assert_eq!(ids(batch_followers(&after, NOW)), ["report-1"]);
+        // Due exactly now: it goes.
+        let mut due = (*row(1, 0, 100)).clone();
+        due.next_attempt_at = NOW;
+        assert_eq!(batch_followers(&[Arc::new(due)], NOW).len(), 1);
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_fifty_reports_with_the_current_one() {
+        let after: Vec<_> = (1..=120).map(|n| row(n, 0, 10)).collect();
+        let followers = batch_followers(&after, NOW);
+        assert_eq!(followers.len(), BATCH_REPORTS - 1);
+        assert_eq!(followers.first().map(|r| r.id.as_str()), Some("report-1"));
+        assert_eq!(followers.last().map(|r| r.id.as_str()), Some("report-49"));
+    }
+
+    #[test]
+    fn a_batch_stops_before_the_follower_that_would_pass_the_byte_limit() {
+        // Each body counts with its separating comma.
+        let body = BATCH_BYTES / 4 - 1;
+        let after: Vec<_> = (1..=6).map(|n| row(n, 0, body)).collect();
+        assert_eq!(batch_followers(&after, NOW).len(), 4);
+        let too_big = vec![row(1, 0, BATCH_BYTES)];
+        assert!(batch_followers(&too_big, NOW).is_empty());
+    }
+}

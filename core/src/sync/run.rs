@@ -383,3 +383,80 @@ impl Inner {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backoff_config(base_ms: u64, max_ms: u64) -> SyncConfig {
+        SyncConfig {
+            backoff_base_ms: base_ms,
+            backoff_max_ms: max_ms,
+            ..SyncConfig::new("http://127.0.0.1:1")
+        }
+    }
+
+    /// `draws` backoffs for `attempts`, from a seeded generator (the same numbers every run).
+    fn draws(config: &SyncConfig, attempts: u32, retry_after: Option<Duration>, draws: usize) -> Vec<u64> {
+        let mut rng = fastrand::Rng::with_seed(0x5EED + u64::from(attempts));
+        (0..draws)
+            .map(|_| backoff(config, attempts, retry_after, &mut rng).as_millis() as u64)
+            .collect()
+    }
+
+    #[test]
+    fn the_jittered_wait_stays_within_zero_and_the_doubled_base() {
+        let config = backoff_config(500, 60_000);
+        for (attempts, cap) in [(0, 500), (1, 1_000), (2, 2_000), (3, 4_000), (6, 32_000)] {
+            let waits = draws(&config, attempts, None, 2_000);
+            assert!(waits.iter().all(|&w| w <= cap), "attempt {attempts}: above {cap}");
+            // Full jitter spreads over the whole range, not around one value.
+            let (low, high) = (waits.iter().min().copied(), waits.iter().max().copied());
+            assert!(
+                low.is_some_and(|w| w < cap / 10),
+                "attempt {attempts}: lowest {low:?}"
+            );
+            assert!(
+                high.is_some_and(|w| w > cap * 9 / 10),
+                "attempt {attempts}: highest {high:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_wait_never_passes_the_maximum_however_many_attempts() {
+        let config = backoff_config(500, 60_000);
+        for attempts in [7, 8, 20, 21, 63, 64, u32::MAX] {
+            let waits = draws(&config, attempts, None, 500);
+            assert!(waits.iter().all(|&w| w <= 60_000), "attempt {attempts}");
+            assert!(
+                waits.iter().any(|&w| w > 50_000),
+                "attempt {attempts}: capped, still jittered"
+            );
+        }
+        // A base so large the doubling would overflow saturates at the maximum.
+        let huge = backoff_config(u64::MAX / 2, 60_000);
+        assert!(draws(&huge, 30, None, 200).iter().all(|&w| w <= 60_000));
+    }
+
+    #[test]
+    fn the_wait_is_never_below_retry_after_even_above_the_maximum() {
+        let config = backoff_config(500, 60_000);
+        let waits = draws(&config, 3, Some(Duration::from_secs(3)), 1_000);
+        assert!(waits.iter().all(|&w| (3_000..=4_000).contains(&w)));
+        // Jitter above Retry-After is kept.
+        assert!(waits.iter().any(|&w| w > 3_000));
+        // The platform's Retry-After wins over the engine's own maximum.
+        let waits = draws(&config, 3, Some(Duration::from_secs(90)), 100);
+        assert!(waits.iter().all(|&w| w == 90_000));
+    }
+
+    #[test]
+    fn a_zero_base_retries_at_once() {
+        assert!(
+            draws(&backoff_config(0, 60_000), 5, None, 100)
+                .iter()
+                .all(|&w| w == 0)
+        );
+    }
+}
