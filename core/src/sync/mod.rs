@@ -81,6 +81,15 @@
 //!
 //! It does not own capture (the rows are made by `capture`) nor decide what the platform
 //! accepts (the platform validates with the same core function the device ran).
+//!
+//! # Where the code is
+//!
+//! This file holds `SyncEngine`, its shared state and the outbox at a glance; the public records
+//! are in `types`. A run and the background loop: `run` (the one place a run decides what it
+//! sends, and the backoff); report `PUT` and batch `POST`: `reports`; resumable photos: `photos`;
+//! enrollment, tokens and revocation: `credentials`; classifying answers: `protocol`; package
+//! downloads (the event list): `packages`; confirmations: `ledger`; the clock offset: `clock`;
+//! the outbox's SQL: `outbox`.
 
 mod clock;
 mod credentials;
