@@ -1,5 +1,7 @@
 //! The requests of `docs/PROTOCOL.md` and the one place an answer is classified: done,
-//! retry (transient), park (permanent), refresh the token, or stop.
+//! retry (transient), park (permanent), or stop ([`Problem::classify`], pure). Whether a 401
+//! refreshes the token first is `credentials::refreshes_token`; what the photo `PATCH` does
+//! with an offset or length mismatch is `photos`'.
 
 use std::time::Duration;
 
@@ -259,5 +261,128 @@ mod tests {
             problem(409, "report_conflict", None).classify(),
             Failure::Permanent { .. }
         ));
+    }
+
+    /// The class an answer falls in, for the table below.
+    fn class(failure: &Failure) -> &'static str {
+        match failure {
+            Failure::Transient { .. } => "transient",
+            Failure::Permanent { .. } => "permanent",
+            Failure::Deferred => "deferred",
+            Failure::Stop(_) => "stop",
+        }
+    }
+
+    #[test]
+    fn every_status_and_code_class_gets_its_action() {
+        let table: &[(u16, &str, &str)] = &[
+            // Busy or unknown whether anything committed: retried.
+            (408, "", "transient"),
+            (429, "rate_limited", "transient"),
+            (429, "partial_quota_exceeded", "transient"),
+            (500, "", "transient"),
+            (502, "bad_gateway", "transient"),
+            (503, "unavailable", "transient"),
+            (504, "", "transient"),
+            (599, "", "transient"),
+            (422, "photos_incomplete", "transient"),
+            (409, "upload_length_mismatch", "transient"),
+            // Refused for good: this report parks, the others go on.
+            (400, "malformed_report", "permanent"),
+            (400, "", "permanent"),
+            (403, "binding_mismatch", "permanent"),
+            (403, "forbidden", "permanent"),
+            (404, "not_found", "permanent"),
+            (409, "report_conflict", "permanent"),
+            (413, "payload_too_large", "permanent"),
+            (422, "validation_failed", "permanent"),
+            (422, "unknown_code", "permanent"),
+            // A code that means "retry" under one status is not a retry under another.
+            (400, "photos_incomplete", "permanent"),
+            (400, "upload_length_mismatch", "permanent"),
+            // A 401 that reaches classification stops the whole sync (refreshable 401s are
+            // answered in `credentials` before this).
+            (401, "device_revoked", "stop"),
+            (401, "credentials_refused", "stop"),
+            (401, "", "stop"),
+        ];
+        for &(status, code, expected) in table {
+            let failure = problem(status, code, None).classify();
+            assert_eq!(class(&failure), expected, "{status} {code:?}: {failure:?}");
+        }
+    }
+
+    #[test]
+    fn a_revoked_device_stops_with_its_own_error_and_other_401s_with_the_code() {
+        assert!(matches!(
+            problem(401, "device_revoked", None).classify(),
+            Failure::Stop(Error::DeviceRevoked)
+        ));
+        match problem(401, "credentials_refused", None).classify() {
+            Failure::Stop(Error::Platform { status, code }) => {
+                assert_eq!((status, code.as_str()), (401, "credentials_refused"));
+            }
+            other => panic!("expected a stop, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_transient_answer_keeps_retry_after_and_names_status_and_code() {
+        for status in [408, 429, 503] {
+            match problem(status, "busy", Some(7)).classify() {
+                Failure::Transient { reason, retry_after } => {
+                    assert_eq!(retry_after, Some(Duration::from_secs(7)));
+                    assert_eq!(reason, format!("{status} busy"));
+                }
+                other => panic!("expected a retry, got {other:?}"),
+            }
+        }
+        match problem(500, "", None).classify() {
+            Failure::Transient { retry_after, .. } => assert_eq!(retry_after, None),
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_parked_report_keeps_the_code_or_an_http_code_when_there_is_none() {
+        let Failure::Permanent { code, reason } = problem(413, "", None).classify() else {
+            panic!("permanent");
+        };
+        assert_eq!(code, "http_413");
+        assert_eq!(reason, "platform answered 413 ");
+        let Failure::Permanent { code, .. } = problem(409, "report_conflict", None).classify() else {
+            panic!("permanent");
+        };
+        assert_eq!(code, "report_conflict");
+    }
+
+    #[test]
+    fn a_validation_refusal_is_parked_with_its_finding_codes_only() {
+        let body = serde_json::json!({
+            "code": "validation_failed",
+            "findings": [
+                {"field": "location", "code": "outside_grid", "message": "张三 13800000000"},
+                {"field": "photos", "code": "too_few"},
+            ],
+        });
+        let Failure::Permanent { code, reason } = Problem::from_body(422, body).classify() else {
+            panic!("permanent");
+        };
+        assert_eq!(code, "validation_failed");
+        assert_eq!(reason, "location: outside_grid; photos: too_few");
+        let bare = Problem::from_body(422, serde_json::json!({"code": "validation_failed"}));
+        let Failure::Permanent { reason, .. } = bare.classify() else {
+            panic!("permanent");
+        };
+        assert_eq!(reason, "validation_failed");
+    }
+
+    #[test]
+    fn a_batch_result_problem_is_read_from_its_body() {
+        let problem = Problem::from_body(409, serde_json::json!({"code": "report_conflict"}));
+        assert_eq!((problem.status, problem.code.as_str()), (409, "report_conflict"));
+        assert_eq!(problem.retry_after, None);
+        // No body, or a body without a code: the code is empty, the status decides.
+        assert_eq!(Problem::from_body(502, serde_json::Value::Null).code, "");
     }
 }
