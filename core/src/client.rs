@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::capture::{
     self, CapturePolicy, DESCRIPTION_HARD_LIMIT_CHARS, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter,
@@ -669,12 +669,7 @@ fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<()> 
     Ok(())
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use crate::time::now_ms;
 
 #[cfg(test)]
 mod tests;

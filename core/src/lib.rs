@@ -18,11 +18,13 @@ pub mod grid;
 pub mod ids;
 pub mod location;
 pub mod media;
+pub mod noise;
 pub mod salvage;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
 pub mod taxonomy;
+pub mod time;
 pub mod track;
 
 pub use client::Client;

@@ -11,9 +11,10 @@
 use std::fmt::Write as _;
 
 use super::{ComponentIndex, ComponentPackage, RawComponent};
-use crate::grid::sample::{DISTRICT_CODE, sample_grids};
+use crate::grid::sample::{DISTRICT_CODE, round7, sample_grids};
 use crate::grid::{GridIndex, GridLevel};
 use crate::location::Datum;
+use crate::noise::{hash, unit};
 use crate::taxonomy::EventList;
 
 /// The sample package's version.
@@ -112,25 +113,6 @@ const CAMERA: Kind = (
     "吴中区雪亮工程运维中心",
 );
 
-/// splitmix64's finaliser over a key: the same noise as the sample grids use.
-fn hash(a: u64, b: u64) -> u64 {
-    let mut z = a
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A number in [0, 1) from a hash.
-fn unit(h: u64) -> f64 {
-    (h >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
-}
-
 /// The sample components without the JSON round trip, in generation order.
 pub fn sample_components() -> Vec<RawComponent> {
     let mut serials: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
@@ -157,10 +139,10 @@ pub fn sample_components() -> Vec<RawComponent> {
         for (k, (code, abbr, name, managing, owning, maintenance)) in kinds.into_iter().enumerate() {
             let serial = serials.entry(abbr).or_insert(0);
             *serial += 1;
-            let h = hash(g as u64, k as u64);
+            let h = hash(g as u64, k as u64, 0);
             // The central 60 % of the envelope: inside the (convex-ish) cell.
             let lon = round7(x0 + (x1 - x0) * (0.2 + 0.6 * unit(h)));
-            let lat = round7(y0 + (y1 - y0) * (0.2 + 0.6 * unit(hash(h, 1))));
+            let lat = round7(y0 + (y1 - y0) * (0.2 + 0.6 * unit(hash(h, 1, 0))));
             out.push(RawComponent {
                 id: format!("{DISTRICT_CODE}-{abbr}-{serial:05}"),
                 type_code: code.into(),

@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::{GridIndex, RawGrid};
+use crate::noise::{hash, signed_unit};
 
 /// The district's administrative code, the prefix of every sample id.
 pub const DISTRICT_CODE: &str = "320506";
@@ -112,27 +113,11 @@ pub fn sample_grids() -> Vec<RawGrid> {
     Sample::generate().grids
 }
 
-// ---- deterministic noise ----
-
-/// splitmix64's finaliser over a combined key: a small, well-mixed hash.
-fn hash(a: u64, b: u64, salt: u64) -> u64 {
-    let mut z = a
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
-        .wrapping_add(salt.wrapping_mul(0x1656_67B1_9E37_79F9));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A number in [-1, 1) from a hash.
-fn signed_unit(h: u64) -> f64 {
-    (h >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-}
+// ---- rounding ----
 
 /// Rounds to 1e-7 degree (about 1 cm), so the JSON text (shortest round-trip form) parses back
 /// to the very same numbers.
-fn round7(v: f64) -> f64 {
+pub(crate) fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 

@@ -8,14 +8,16 @@
 mod check;
 mod model;
 mod package;
+mod problems;
 mod search;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-pub use check::{MAX_PHOTOS, PackageProblem, PackageProblems};
+pub use check::{MAX_PHOTOS, SUPPORTED_SCHEMA_VERSION};
 pub use model::*;
-pub use package::{SUPPORTED_SCHEMA_VERSION, canonical_sha256, seal};
+pub use package::{canonical_sha256, seal};
+pub use problems::{PackageProblem, PackageProblems};
 pub use search::SearchHit;
 
 use search::SearchIndex;

@@ -1,15 +1,13 @@
 //! Reading a package from bytes: JSON, the canonical hash, and typed deserialization.
 //!
 //! Owns the canonical form (what the SHA-256 covers) and turning parse errors into problems
-//! that name the offending code. Consistency rules live in `check`.
+//! that name the offending code. Consistency rules live in `check`, which this module runs
+//! last; `check` knows nothing of this one.
 
 use serde_json::Value;
 
-use super::check::{PackageProblem, PackageProblems};
 use super::model::Package;
-
-/// The package schema versions this build can read.
-pub const SUPPORTED_SCHEMA_VERSION: u32 = 1;
+use super::problems::{PackageProblem, PackageProblems};
 
 /// Parses and verifies a package: JSON, hash, types, then every consistency rule.
 /// All problems found are returned together so a city's IT staff can fix them in one pass.
