@@ -1,7 +1,7 @@
 //! The memory one intake will need, estimated from the header before any decoder allocates.
 //!
-//! The model follows what the code actually allocates (jpeg-decoder 0.3, the `image`/`png`
-//! decoders, fast_image_resize, our own orient and encode): each stage's buffers that are alive
+//! The model follows what the code actually allocates (jpeg-decoder 0.3, the `png`
+//! decoder, fast_image_resize, our own orient and encode): each stage's buffers that are alive
 //! at the same time, the largest stage counted, plus the input bytes themselves. It errs on the
 //! high side; `tests/tests/hostile_media.rs` checks the peak RSS it bounds.
 //!
@@ -13,8 +13,9 @@
 //! - the interleaved output, `components` bytes per output pixel (CMYK 4, converted to RGB by
 //!   us after the decoder is dropped).
 //!
-//! PNG (the `image` crate): the decoded image at its own layout (16-bit samples, palette
-//! expanded) plus, unless it is 8-bit grey, RGB or RGBA already, one 8-bit copy.
+//! PNG (the `png` crate): the decoded image at its own layout (16-bit samples, palette
+//! expanded) plus, unless it is 8-bit grey, RGB or RGBA already, one 8-bit copy (in fact only
+//! 8-bit grey with alpha needs one now: the rest is converted in place; the estimate stays high).
 //!
 //! After decoding: the raster, the resized photo and the resizer's intermediate (the target
 //! width x the source height) at once; then orient's copy; the encoder's own planes.

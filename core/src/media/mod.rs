@@ -40,6 +40,8 @@ mod store;
 mod tests;
 #[cfg(test)]
 mod tests_bounds;
+#[cfg(test)]
+mod tests_png;
 
 use sha2::{Digest, Sha256};
 

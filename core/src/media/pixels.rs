@@ -94,55 +94,120 @@ pub(crate) fn decode_jpeg(
 }
 
 /// Decodes a PNG in full (PNG has no reduced-scale decoding); alpha is flattened onto white,
-/// 16-bit samples are reduced to 8 bits, palettes expanded.
+/// 16-bit samples are reduced to 8 bits (rounded, `(v + 128) / 257`), palettes and low bit
+/// depths expanded. Grey without alpha stays one channel; everything else becomes RGB.
+///
+/// Straight on the `png` crate rather than through `image`: `image`'s run-time-typed
+/// `DynamicImage` conversions instantiate every pixel type and its colour management, which
+/// was dead weight in the shipped library.
 pub(crate) fn decode_png(input: &[u8], max_alloc: u64) -> Result<Raster, MediaError> {
-    use image::{DynamicImage, ImageError};
-    guarded("PNG decoder failed on malformed data", || {
-        let mut reader =
-            image::ImageReader::with_format(std::io::Cursor::new(input), image::ImageFormat::Png);
-        let mut limits = image::Limits::default();
-        limits.max_alloc = Some(max_alloc);
-        reader.limits(limits);
-        let img = reader.decode().map_err(|e| match e {
-            ImageError::Limits(_) => MediaError::corrupt("PNG needs more memory than its header says"),
-            ImageError::Unsupported(_) => MediaError::UnsupportedFormat {
-                detected: "PNG variant".to_owned(),
-            },
-            ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                MediaError::Truncated
-            }
-            _ => MediaError::corrupt("PNG image data is damaged"),
-        })?;
-        let (width, height) = (img.width(), img.height());
-        let color = img.color();
-        if color.has_alpha() {
-            let mut rgba = img.into_rgba8().into_raw();
-            // Flatten onto white in place, then drop the alpha channel.
-            let mut out = 0;
-            for i in (0..rgba.len()).step_by(4) {
-                let a = u32::from(rgba[i + 3]);
-                for c in 0..3 {
-                    let v = u32::from(rgba[i + c]);
-                    rgba[out + c] = ((v * a + 255 * (255 - a) + 127) / 255) as u8;
-                }
-                out += 3;
-            }
-            rgba.truncate(out);
-            Raster::checked(width, height, 3, rgba)
-        } else if !color.has_color() {
-            let gray = match img {
-                DynamicImage::ImageLuma8(g) => g.into_raw(),
-                other => other.into_luma8().into_raw(),
-            };
-            Raster::checked(width, height, 1, gray)
-        } else {
-            let rgb = match img {
-                DynamicImage::ImageRgb8(rgb) => rgb.into_raw(),
-                other => other.into_rgb8().into_raw(),
-            };
-            Raster::checked(width, height, 3, rgb)
+    let too_big = || MediaError::corrupt("PNG needs more memory than its header says");
+    let map_error = |e: png::DecodingError| match e {
+        png::DecodingError::LimitsExceeded => too_big(),
+        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            MediaError::Truncated
         }
+        _ => MediaError::corrupt("PNG image data is damaged"),
+    };
+    guarded("PNG decoder failed on malformed data", || {
+        let max_bytes = usize::try_from(max_alloc).unwrap_or(usize::MAX);
+        let mut decoder =
+            png::Decoder::new_with_limits(std::io::Cursor::new(input), png::Limits { bytes: max_bytes });
+        decoder.set_ignore_text_chunk(false);
+        // 16-bit samples are kept (reduced with rounding below); palettes and 1/2/4-bit
+        // samples become 8-bit grey, RGB or RGBA.
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().map_err(map_error)?;
+        let (color, depth) = reader.output_color_type();
+        let (samples, has_alpha) = match color {
+            png::ColorType::Grayscale => (1, false),
+            png::ColorType::GrayscaleAlpha => (2, true),
+            png::ColorType::Rgb => (3, false),
+            png::ColorType::Rgba => (4, true),
+            png::ColorType::Indexed => {
+                return Err(MediaError::UnsupportedFormat {
+                    detected: "PNG variant".to_owned(),
+                });
+            }
+        };
+        let sample_bytes = match depth {
+            png::BitDepth::Eight => 1,
+            png::BitDepth::Sixteen => 2,
+            _ => {
+                return Err(MediaError::UnsupportedFormat {
+                    detected: "PNG variant".to_owned(),
+                });
+            }
+        };
+        let size = reader.output_buffer_size().ok_or_else(too_big)?;
+        if size as u64 > max_alloc {
+            return Err(too_big());
+        }
+        let mut data = vec![0u8; size];
+        let frame = reader.next_frame(&mut data).map_err(map_error)?;
+        drop(reader);
+        data.truncate(frame.buffer_size());
+        let (width, height) = (frame.width, frame.height);
+        let channels = if samples == 1 { 1 } else { 3 };
+        if sample_bytes == 1 && !has_alpha {
+            return Raster::checked(width, height, channels, data);
+        }
+        Raster::checked(
+            width,
+            height,
+            channels,
+            to_opaque_8bit(data, samples, sample_bytes),
+        )
     })
+}
+
+/// 8-bit grey, RGB or RGB-flattened-onto-white samples of decoded PNG pixels (`samples`
+/// interleaved samples a pixel, big-endian when `sample_bytes` is 2). Grey with alpha becomes
+/// RGB. Converted in place where a pixel does not grow (all but 8-bit grey with alpha).
+fn to_opaque_8bit(mut data: Vec<u8>, samples: usize, sample_bytes: usize) -> Vec<u8> {
+    let has_alpha = samples % 2 == 0;
+    let colours = samples - usize::from(has_alpha);
+    let out_channels = if samples == 1 { 1 } else { 3 };
+    let pixel_bytes = samples * sample_bytes;
+    let pixels = data.len() / pixel_bytes;
+    let sample = |px: &[u8], i: usize| -> u32 {
+        if sample_bytes == 2 {
+            // Rounded to the nearest of 255 levels.
+            (u32::from(u16::from_be_bytes([px[2 * i], px[2 * i + 1]])) + 128) / 257
+        } else {
+            u32::from(px[i])
+        }
+    };
+    let flatten = |v: u32, a: u32| ((v * a + 255 * (255 - a) + 127) / 255) as u8;
+    let pixel = |px: &[u8], out: &mut [u8]| {
+        let alpha = if has_alpha { sample(px, colours) } else { 255 };
+        for (c, o) in out.iter_mut().enumerate() {
+            let v = sample(px, if colours == 1 { 0 } else { c });
+            *o = if has_alpha { flatten(v, alpha) } else { v as u8 };
+        }
+    };
+    if pixel_bytes < out_channels {
+        let mut out = vec![0u8; pixels * out_channels];
+        for (px, o) in data
+            .chunks_exact(pixel_bytes)
+            .zip(out.chunks_exact_mut(out_channels))
+        {
+            pixel(px, o);
+        }
+        return out;
+    }
+    // Pixel i's output ends at (i + 1) * out_channels, never past its own input's end, so no
+    // later pixel is overwritten before it is read.
+    let mut px = [0u8; 8];
+    for i in 0..pixels {
+        px[..pixel_bytes].copy_from_slice(&data[i * pixel_bytes..(i + 1) * pixel_bytes]);
+        pixel(
+            &px[..pixel_bytes],
+            &mut data[i * out_channels..(i + 1) * out_channels],
+        );
+    }
+    data.truncate(pixels * out_channels);
+    data
 }
 
 /// Whether every channel's standard deviation is below 2 levels of 255: a picture that shows
