@@ -17,6 +17,7 @@ macro_rules! out {
 
 mod client;
 mod component;
+mod core_error;
 mod demo;
 mod grid;
 mod serve;
