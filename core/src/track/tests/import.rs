@@ -221,8 +221,10 @@ fn feed_hands_over_full_batches_then_the_rest() {
     let mut sizes = Vec::new();
     let summary = feed(text.as_bytes(), csv_options(), 10, |fixes| {
         sizes.push(fixes.len());
-        let mut counts = FilterCounts::default();
-        counts.kept = fixes.len() as u64;
+        let counts = FilterCounts {
+            kept: fixes.len() as u64,
+            ..FilterCounts::default()
+        };
         Ok(BatchOutcome {
             counts,
             durable_points: sizes.iter().sum::<usize>() as u64,
