@@ -72,6 +72,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Patrols: start, feed fixes (one, or a GPX/CSV file), stop, show the figures
+    Patrol {
+        #[command(subcommand)]
+        command: crate::patrol::Command,
+    },
     /// Deliver the outbox to the enrolled platform: photos, then each report, exactly once
     Sync {
         /// Stop after this many seconds even if reports are still waiting (they stay queued).
@@ -160,6 +165,7 @@ impl Args {
             Command::Capture(capture) => capture.json,
             Command::Queue { json } => *json,
             Command::Enroll { json, .. } | Command::Sync { json, .. } => *json,
+            Command::Patrol { command } => command.json(),
         }
     }
 }
@@ -175,6 +181,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             json,
         } => crate::sync_cmd::enroll(open(&args.data)?, &platform, &code, &device_name, json),
         Command::Sync { deadline_s, json } => crate::sync_cmd::sync(open(&args.data)?, deadline_s, json),
+        Command::Patrol { command } => crate::patrol::run(&open(&args.data)?, &args.data, command),
     }
 }
 
@@ -228,6 +235,27 @@ fn check_photos(client: &Client, photos: &[(&Path, PhotoKind)]) -> Result<(), Fa
     Ok(())
 }
 
+/// A data directory without a grid package gets the Wuzhong sample (the development default),
+/// said on stderr unless the output is JSON.
+pub fn ensure_grids(client: &Client, data: &Path, json: bool) -> Result<(), Failure> {
+    if client.has_grids() {
+        return Ok(());
+    }
+    let counts = client
+        .install_grid_package(&sample::sample_package())
+        .map_err(core_failure)?;
+    if !json {
+        eprintln!(
+            "note: {} had no grid package; installed the Wuzhong sample ({} / {} / {} grids at levels 1 / 2 / 3)",
+            data.display(),
+            counts[0],
+            counts[1],
+            counts[2]
+        );
+    }
+    Ok(())
+}
+
 fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
     let role =
         Role::parse(&args.role).ok_or_else(|| bad_argument(format!("unknown role {:?}", args.role)))?;
@@ -247,20 +275,7 @@ fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
     // Every photo is read and checked before anything is written, so a typo in a path or a
     // refused photo leaves no draft and no photo files behind.
     check_photos(&client, &photos)?;
-    if !client.has_grids() {
-        let counts = client
-            .install_grid_package(&sample::sample_package())
-            .map_err(core_failure)?;
-        if !args.json {
-            eprintln!(
-                "note: {} had no grid package; installed the Wuzhong sample ({} / {} / {} grids at levels 1 / 2 / 3)",
-                data.display(),
-                counts[0],
-                counts[1],
-                counts[2]
-            );
-        }
-    }
+    ensure_grids(&client, data, args.json)?;
     let reporter = Reporter {
         reporter_id: args.reporter.clone(),
         role,

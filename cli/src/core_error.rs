@@ -29,7 +29,8 @@ pub fn core_failure(error: Error) -> Failure {
             };
             Failure::new("photo_rejected", message, exit).with("kind", media.code())
         }
-        Error::Track(track) => Failure::new("track", message, 2).with("kind", track.code()),
+        // The patrol's own code (fix_in_future, patrol_stopped …) is the code scripts switch on.
+        Error::Track(track) => Failure::new(track.code(), message, 2).with("kind", track.code()),
         Error::GridPackage(problem) => {
             let failure = Failure::new("grid_package_rejected", message, 2);
             match problem.grid_id() {

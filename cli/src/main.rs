@@ -20,6 +20,7 @@ mod component;
 mod core_error;
 mod demo;
 mod grid;
+mod patrol;
 mod serve;
 mod sync_cmd;
 mod taxonomy;
