@@ -19,6 +19,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::core_error::core_failure;
 use crate::{Failure, print_json};
 
 #[derive(clap::Args)]
@@ -70,6 +71,11 @@ enum Command {
         device_name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Patrols: start, feed fixes (one, or a GPX/CSV file), stop, show the figures
+    Patrol {
+        #[command(subcommand)]
+        command: crate::patrol::Command,
     },
     /// Deliver the outbox to the enrolled platform: photos, then each report, exactly once
     Sync {
@@ -159,6 +165,7 @@ impl Args {
             Command::Capture(capture) => capture.json,
             Command::Queue { json } => *json,
             Command::Enroll { json, .. } | Command::Sync { json, .. } => *json,
+            Command::Patrol { command } => command.json(),
         }
     }
 }
@@ -174,70 +181,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             json,
         } => crate::sync_cmd::enroll(open(&args.data)?, &platform, &code, &device_name, json),
         Command::Sync { deadline_s, json } => crate::sync_cmd::sync(open(&args.data)?, deadline_s, json),
-    }
-}
-
-/// The one place a core error becomes a CLI failure: its machine code, message and exit code
-/// (2 when the input was at fault, 1 otherwise).
-pub fn core_failure(error: Error) -> Failure {
-    let message = error.to_string();
-    match error {
-        Error::UnknownCode { kind, code } => Failure::new("unknown_code", message, 2)
-            .with("kind", kind)
-            .with("value", code),
-        Error::InvalidArgument { field, .. } => {
-            Failure::new("invalid_argument", message, 2).with("field", field)
-        }
-        Error::Photo(gridpatrol_core::media::MediaError::Io(_)) => Failure::new("storage_io", message, 1),
-        Error::Photo(media) => {
-            use gridpatrol_core::media::MediaError;
-            let exit = match media {
-                MediaError::Encode { .. } | MediaError::InvalidConfig { .. } => 1,
-                _ => 2,
-            };
-            Failure::new("photo_rejected", message, exit).with("kind", media.code())
-        }
-        Error::Track(track) => Failure::new("track", message, 2).with("kind", track.code()),
-        Error::GridPackage(problem) => {
-            let failure = Failure::new("grid_package_rejected", message, 2);
-            match problem.grid_id() {
-                Some(id) => failure.with("grid_id", id),
-                None => failure,
-            }
-        }
-        Error::ComponentPackage(problem) => {
-            let failure = Failure::new("component_package_rejected", message, 2).with("kind", problem.code());
-            match problem.component_id() {
-                Some(id) => failure.with("component_id", id),
-                None => failure,
-            }
-        }
-        Error::EventListRejected(_) => Failure::new("package_rejected", message, 2),
-        Error::NotEnrolled => Failure::new("not_enrolled", message, 1),
-        Error::DeviceRevoked => Failure::new("device_revoked", message, 1),
-        Error::Network { .. } => Failure::new("network", message, 1),
-        Error::Platform { code, .. } => {
-            let code = code.clone();
-            Failure::new("platform", message, 1).with("platform_code", code)
-        }
-        Error::SchemaTooNew { .. } => Failure::new("schema_too_new", message, 1),
-        Error::DataDirectoryInUse => Failure::new("data_directory_in_use", message, 1),
-        Error::Closed | Error::Internal { .. } => Failure::new("internal", message, 1),
-        Error::StorageFull { during } => Failure::new("storage_full", message, 1).with("during", during),
-        Error::StorageIo { during, .. } => Failure::new("storage_io", message, 1).with("during", during),
-        Error::StoreCorrupt { quarantined, .. } => {
-            let failure = Failure::new("store_corrupt", message, 1);
-            match quarantined {
-                Some(dir) => failure.with("quarantined", dir.display().to_string()),
-                None => failure,
-            }
-        }
-        Error::SideFileDamaged { file, .. } => {
-            Failure::new("side_file_damaged", message, 1).with("file", file)
-        }
-        Error::DataDirectory { .. } | Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
-            Failure::new("storage", message, 1)
-        }
+        Command::Patrol { command } => crate::patrol::run(&open(&args.data)?, &args.data, command),
     }
 }
 
@@ -291,6 +235,27 @@ fn check_photos(client: &Client, photos: &[(&Path, PhotoKind)]) -> Result<(), Fa
     Ok(())
 }
 
+/// A data directory without a grid package gets the Wuzhong sample (the development default),
+/// said on stderr unless the output is JSON.
+pub fn ensure_grids(client: &Client, data: &Path, json: bool) -> Result<(), Failure> {
+    if client.has_grids() {
+        return Ok(());
+    }
+    let counts = client
+        .install_grid_package(&sample::sample_package())
+        .map_err(core_failure)?;
+    if !json {
+        eprintln!(
+            "note: {} had no grid package; installed the Wuzhong sample ({} / {} / {} grids at levels 1 / 2 / 3)",
+            data.display(),
+            counts[0],
+            counts[1],
+            counts[2]
+        );
+    }
+    Ok(())
+}
+
 fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
     let role =
         Role::parse(&args.role).ok_or_else(|| bad_argument(format!("unknown role {:?}", args.role)))?;
@@ -310,20 +275,7 @@ fn capture(data: &Path, args: &CaptureArgs) -> Result<(), Failure> {
     // Every photo is read and checked before anything is written, so a typo in a path or a
     // refused photo leaves no draft and no photo files behind.
     check_photos(&client, &photos)?;
-    if !client.has_grids() {
-        let counts = client
-            .install_grid_package(&sample::sample_package())
-            .map_err(core_failure)?;
-        if !args.json {
-            eprintln!(
-                "note: {} had no grid package; installed the Wuzhong sample ({} / {} / {} grids at levels 1 / 2 / 3)",
-                data.display(),
-                counts[0],
-                counts[1],
-                counts[2]
-            );
-        }
-    }
+    ensure_grids(&client, data, args.json)?;
     let reporter = Reporter {
         reporter_id: args.reporter.clone(),
         role,

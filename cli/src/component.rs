@@ -14,7 +14,7 @@ use gridpatrol_core::location::{Datum, convert};
 use gridpatrol_core::taxonomy::EventList;
 use serde_json::json;
 
-use crate::client::core_failure;
+use crate::core_error::core_failure;
 use crate::{Failure, print_json};
 
 #[derive(Subcommand)]

@@ -17,8 +17,10 @@ macro_rules! out {
 
 mod client;
 mod component;
+mod core_error;
 mod demo;
 mod grid;
+mod patrol;
 mod serve;
 mod sync_cmd;
 mod taxonomy;

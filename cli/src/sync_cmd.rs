@@ -10,7 +10,7 @@ use gridpatrol_core::Client;
 use gridpatrol_core::sync::{SyncConfig, SyncEngine};
 use serde_json::json;
 
-use crate::client::core_failure;
+use crate::core_error::core_failure;
 use crate::{Failure, print_json};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

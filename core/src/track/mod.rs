@@ -63,6 +63,7 @@
 //! unambiguous.
 
 pub mod figures;
+pub mod import;
 pub mod simplify;
 
 mod db;
