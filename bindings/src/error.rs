@@ -339,7 +339,14 @@ impl From<Error> for GridPatrolError {
                 moved_to: moved_to.map(|p| p.display().to_string()),
                 reason,
             },
-            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
+            Error::Json(_) => {
+                // serde_json's text quotes the input it could not read: not in a log line.
+                tracing::error!("storage failure: stored JSON unreadable");
+                Self::Storage {
+                    reason: error.to_string(),
+                }
+            }
+            Error::Sqlite(_) | Error::Io(_) => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),
