@@ -66,7 +66,7 @@ private fun fixAt(lat: Double, lon: Double, timeMs: Long, accuracy: Double = 5.0
  * fixed live, a 30 s silence (the screen locked), then seconds 91..150 delivered late by the OS
  * in one batch, one of which (second 120) is 2 km off to the east: an impossible jump.
  */
-class WalkFixture(lat: Double, lon: Double, startMs: Long) {
+class WalkFixture(lat: Double, private val lon: Double, private val startMs: Long) {
     private val metresPerDegreeLon = METRES_PER_DEGREE_LAT * cos(Math.toRadians(lat))
     private val southLat = lat - 60.0 / METRES_PER_DEGREE_LAT
     private fun at(second: Int, eastM: Double = 0.0) =
