@@ -6,8 +6,10 @@
 //! exception.
 
 use gridpatrol_core::Error;
+use gridpatrol_core::component::ComponentPackageError;
 use gridpatrol_core::media::MediaError;
 use gridpatrol_core::taxonomy::PackageProblem;
+use gridpatrol_core::track::TrackError;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum GridPatrolError {
@@ -44,6 +46,23 @@ pub enum GridPatrolError {
     /// A grid package failed verification; `grid_id` names the offending grid when there is one.
     #[error("grid package rejected: {reason}")]
     GridPackageRejected { grid_id: Option<String>, reason: String },
+
+    /// A patrol call was refused: a bad fix, an unknown or stopped patrol, another patrol
+    /// still open, a pause of a paused patrol. `code` is the core's stable code (`fix_in_future`,
+    /// `patrol_still_open`, …), `problem` the same as an enum; nothing stored changed.
+    #[error("patrol call refused ({code})")]
+    PatrolRefused { problem: PatrolProblem, code: String },
+
+    /// A component package failed verification and was rejected whole; the installed one
+    /// stays. `code` is the core's stable code (`component.duplicate_id`, …), `component_id`
+    /// the component at fault when there is one.
+    #[error("component package rejected ({code})")]
+    ComponentPackageRejected {
+        problem: ComponentProblem,
+        code: String,
+        component_id: Option<String>,
+        reason: String,
+    },
 
     /// The on-device store failed in a way the app cannot act on (an unexpected SQLite or
     /// JSON error); the specific cases below are their own variants.
@@ -134,6 +153,84 @@ pub enum PhotoProblem {
     Processing,
 }
 
+/// Why a patrol call was refused (the core's `TrackError`, as an enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PatrolProblem {
+    /// Latitude or longitude NaN or infinite.
+    FixNotFinite,
+    FixOutOfRange,
+    /// Accuracy NaN, infinite or negative.
+    FixBadAccuracy,
+    /// Dated more than the allowed clock skew after now.
+    FixInFuture,
+    FixBeforeStart,
+    BatchTooLarge,
+    PatrolUnknown,
+    PatrolStopped,
+    /// Another patrol is open: resume or stop it first.
+    PatrolStillOpen,
+    /// A pause of a paused patrol, or a resume of an active one.
+    AlreadyInState,
+    /// A start parameter out of its range.
+    InvalidStart,
+}
+
+/// Why a component package was rejected (the core's `ComponentPackageError`, as an enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ComponentProblem {
+    TooLarge,
+    TooManyComponents,
+    NotGeoJson,
+    InvalidHeader,
+    /// The package's SHA-256 differs from the one its download named.
+    HashMismatch,
+    InvalidId,
+    DuplicateId,
+    /// A type code that is not one of the event list's component types.
+    UnknownType,
+    InvalidText,
+    InvalidGeometry,
+    NonFiniteCoordinate,
+    CoordinateOutOfRange,
+    /// A component outside the installed grid package's extent.
+    OutsideGridExtent,
+}
+
+fn patrol_problem(error: &TrackError) -> PatrolProblem {
+    match error {
+        TrackError::FixNotFinite => PatrolProblem::FixNotFinite,
+        TrackError::FixOutOfRange => PatrolProblem::FixOutOfRange,
+        TrackError::FixBadAccuracy => PatrolProblem::FixBadAccuracy,
+        TrackError::FixInFuture { .. } => PatrolProblem::FixInFuture,
+        TrackError::FixBeforeStart => PatrolProblem::FixBeforeStart,
+        TrackError::BatchTooLarge { .. } => PatrolProblem::BatchTooLarge,
+        TrackError::PatrolUnknown => PatrolProblem::PatrolUnknown,
+        TrackError::PatrolStopped => PatrolProblem::PatrolStopped,
+        TrackError::PatrolStillOpen => PatrolProblem::PatrolStillOpen,
+        TrackError::AlreadyInState { .. } => PatrolProblem::AlreadyInState,
+        TrackError::InvalidStart { .. } => PatrolProblem::InvalidStart,
+    }
+}
+
+fn component_problem(error: &ComponentPackageError) -> ComponentProblem {
+    use ComponentPackageError as E;
+    match error {
+        E::TooLarge { .. } => ComponentProblem::TooLarge,
+        E::TooManyComponents { .. } => ComponentProblem::TooManyComponents,
+        E::NotGeoJson { .. } => ComponentProblem::NotGeoJson,
+        E::InvalidHeader { .. } => ComponentProblem::InvalidHeader,
+        E::HashMismatch { .. } => ComponentProblem::HashMismatch,
+        E::InvalidId { .. } => ComponentProblem::InvalidId,
+        E::DuplicateId { .. } => ComponentProblem::DuplicateId,
+        E::UnknownType { .. } => ComponentProblem::UnknownType,
+        E::InvalidText { .. } => ComponentProblem::InvalidText,
+        E::InvalidGeometry { .. } => ComponentProblem::InvalidGeometry,
+        E::NonFiniteCoordinate { .. } => ComponentProblem::NonFiniteCoordinate,
+        E::CoordinateOutOfRange { .. } => ComponentProblem::CoordinateOutOfRange,
+        E::OutsideGridExtent { .. } => ComponentProblem::OutsideGridExtent,
+    }
+}
+
 fn item_kind(kind: &str) -> Option<ItemKind> {
     Some(match kind {
         "subtype" => ItemKind::Subtype,
@@ -197,13 +294,15 @@ impl From<Error> for GridPatrolError {
                 grid_id: error.grid_id().map(str::to_string),
                 reason: error.to_string(),
             },
-            Error::Track(error) => Self::InvalidArgument {
-                field: error.code().into(),
-                reason: error.to_string(),
+            Error::Track(error) => Self::PatrolRefused {
+                problem: patrol_problem(&error),
+                code: error.code().into(),
             },
-            Error::ComponentPackage(error) => Self::InvalidArgument {
-                field: "component_package".into(),
-                reason: format!("{}: {error}", error.code()),
+            Error::ComponentPackage(error) => Self::ComponentPackageRejected {
+                problem: component_problem(&error),
+                code: error.code().into(),
+                component_id: error.component_id().map(str::to_string),
+                reason: error.to_string(),
             },
             Error::NotEnrolled => Self::NotEnrolled,
             Error::DeviceRevoked => Self::DeviceRevoked,
@@ -240,7 +339,14 @@ impl From<Error> for GridPatrolError {
                 moved_to: moved_to.map(|p| p.display().to_string()),
                 reason,
             },
-            Error::Sqlite(_) | Error::Io(_) | Error::Json(_) => {
+            Error::Json(_) => {
+                // serde_json's text quotes the input it could not read: not in a log line.
+                tracing::error!("storage failure: stored JSON unreadable");
+                Self::Storage {
+                    reason: error.to_string(),
+                }
+            }
+            Error::Sqlite(_) | Error::Io(_) => {
                 tracing::error!(%error, "storage failure");
                 Self::Storage {
                     reason: error.to_string(),

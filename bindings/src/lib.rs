@@ -8,7 +8,9 @@
 //! missing piece belongs in the core.
 //!
 //! Modules: [`sync`] the sync exports and the one engine per directory, [`observe`] the
-//! observers and their subscriptions, [`run`] where calls run.
+//! observers and their subscriptions, [`patrol`] patrols and their figures, [`components`] the
+//! component package and the nearest look-up, [`logs`] the core's logs forwarded to the host,
+//! [`run`] where calls run.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,13 +25,18 @@ use gridpatrol_core::location::LocationFix;
 use gridpatrol_core::media::PhotoPruneSummary;
 use gridpatrol_core::taxonomy::{Category, EventListInfo, Problem, Role, SearchHit, Subtype};
 
+mod components;
 mod error;
+mod logs;
 mod observe;
+mod patrol;
 mod run;
 mod sync;
 
-pub use error::{GridPatrolError, ItemKind, PhotoProblem};
+pub use error::{ComponentProblem, GridPatrolError, ItemKind, PatrolProblem, PhotoProblem};
 use gridpatrol_core::salvage::SalvageSummary;
+pub use logs::{LogLevel, LogRecord, LogSink, install_log_sink};
+pub use patrol::{PatrolGap, PatrolStatus, PatrolSummary};
 
 /// A side file found damaged at open: which (`grids.geojson`) and where it was moved.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -28,6 +28,8 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "mobile api" to mobileApiTests,
     "cancel" to cancelTests,
     "storage errors" to storageErrorTests,
+    "patrol" to patrolTests,
+    "log sink" to logSinkTests,
 )
 
 fun main(args: Array<String>) {
