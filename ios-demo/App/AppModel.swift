@@ -17,6 +17,8 @@ final class AppModel: ObservableObject {
     @Published var health: QueueHealth?
     @Published var message: String?
     @Published var patrolActive = false
+    @Published var patrolSummary: PatrolSummary?
+    private var patrolId: String?
 
     let reporter = Reporter(reporterId: "insp-demo-01", role: .inspector, gridIds: [])
     private(set) var core: GridPatrol?
@@ -47,6 +49,7 @@ final class AppModel: ObservableObject {
             try await core.configureSync(platformUrl: Self.platformURL)
             Task { for await h in queueHealthUpdates(core) { self.health = h } }
             try await resumeDraft()
+            await resumePatrol()
         } catch {
             message = "\(error)"
         }
@@ -126,18 +129,58 @@ final class AppModel: ObservableObject {
         }
     }
 
-    func startPatrol() {
+    /// An open patrol left by a previous run of the app (killed, or the phone restarted) goes on.
+    func resumePatrol() async {
+        guard let core, let open = try? core.openPatrol() else { return }
+        patrolId = open.id
         patrolActive = true
         location.startForPatrol()
+        patrolSummary = try? await core.patrolSummary(patrolId: open.id)
     }
 
-    func stopPatrol() {
-        patrolActive = false
-        location.stop()
+    func startPatrol() async {
+        guard let core else { return }
+        do {
+            let patrol = try await core.startPatrol(reporter: reporter, mode: .walking, expectedInterval: 5)
+            patrolId = patrol.id
+            patrolActive = true
+            location.startForPatrol()
+        } catch {
+            message = "\(error)"
+        }
     }
+
+    func stopPatrol() async {
+        guard let core, let id = patrolId else { return }
+        location.stop()
+        do {
+            _ = try await core.stopPatrol(patrolId: id)
+            patrolSummary = try await core.patrolSummary(patrolId: id)
+            patrolActive = false
+        } catch {
+            message = "\(error)"
+        }
+    }
+
+    /// The app goes to the background: buffered fixes are committed now.
+    func flushPatrol() async {
+        guard let core else { return }
+        try? await core.flushPatrol()
+    }
+
+    private var fixesSinceSummary = 0
 
     private func onFix(_ fix: LocationFix) {
-        // Patrol recording through the core's patrol API is wired in PatrolView's model.
+        guard let core, let id = patrolId, patrolActive else { return }
+        Task {
+            // A fix the core refuses (bad values from the provider) changes nothing.
+            _ = try? await core.patrolFix(patrolId: id, fix: fix)
+            fixesSinceSummary += 1
+            if fixesSinceSummary >= 10 {
+                fixesSinceSummary = 0
+                patrolSummary = try? await core.patrolSummary(patrolId: id)
+            }
+        }
     }
 
     private func edit(_ change: @escaping (GridPatrol, String) async throws -> Draft) async {

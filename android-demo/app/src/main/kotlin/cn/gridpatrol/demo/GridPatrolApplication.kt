@@ -6,7 +6,6 @@ import android.app.NotificationManager
 import android.os.Build
 import androidx.work.Configuration
 import cn.gridpatrol.app.AppCore
-import cn.gridpatrol.app.BindingsPatrolCore
 import cn.gridpatrol.app.PatrolController
 import cn.gridpatrol.app.SyncRunner
 import cn.gridpatrol.app.SyncSettings
@@ -62,7 +61,7 @@ class GridPatrolApplication : Application(), Configuration.Provider {
      */
     val patrol: Deferred<PatrolController> by lazy {
         appScope.async {
-            PatrolController(BindingsPatrolCore(core.await()), appScope, reporter, location).also { it.resume().join() }
+            PatrolController(core.await(), appScope, reporter, location).also { it.resume().join() }
         }
     }
 

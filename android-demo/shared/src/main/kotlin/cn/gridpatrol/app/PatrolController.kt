@@ -1,9 +1,11 @@
 // The patrol screen's state holder: start and stop a patrol, feed it every fix the OS delivers,
 // and show what the supervisor will see (distance, time moving, gaps, coverage of own grids).
 // The recording itself — filtering, durability in batches, gaps, figures — is the core's; this
-// only moves fixes from the location source into it and the figures out.
+// only moves fixes from the location source into it and the figures out. After process death
+// `resume()` finds the open patrol in the store and goes on feeding it.
 package cn.gridpatrol.app
 
+import java.time.Duration
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -13,34 +15,14 @@ import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
-import uniffi.gridpatrol_core.LocationFix
+import uniffi.gridpatrol_core.FilterCounts
 import uniffi.gridpatrol_core.Reporter
+import uniffi.gridpatrol_core.TravelMode
+import uniffi.gridpatrol_ffi.PatrolSummary
 
-/** What the patrol screen shows, as the core computed it. */
-data class PatrolSummary(
-    val distanceM: Double,
-    val movingS: Long,
-    val stoppedS: Long,
-    val gapCount: Int,
-    val gapSeconds: Long,
-    /** Share (0..1) of the worker's own grids within reach of the track; null without grids. */
-    val coverage: Double?,
-    val keptFixes: Int,
-    val refusedFixes: Int,
-    val linkedReports: Int,
-)
-
-/** The core's patrol API as the app layer needs it (the bindings implement it: BindingsPatrolCore). */
-interface PatrolCore {
-    suspend fun start(reporter: Reporter): String
-    suspend fun fix(patrolId: String, fix: LocationFix)
-    suspend fun stop(patrolId: String)
-    /** Commits buffered fixes now (the app is going to the background). */
-    suspend fun flush()
-    /** The patrol left open by a previous run of the app, if any. */
-    suspend fun openPatrolId(): String?
-    suspend fun summary(patrolId: String): PatrolSummary
-}
+/** Fixes the core refused or set aside, all reasons together (the kept ones are `kept`). */
+val FilterCounts.refused: Long
+    get() = (accuracy + jump + duplicate + outOfOrder + whilePaused).toLong()
 
 data class PatrolUiState(
     val patrolId: String? = null,
@@ -51,10 +33,13 @@ data class PatrolUiState(
 )
 
 class PatrolController(
-    private val patrols: PatrolCore,
+    private val app: AppCore,
     private val scope: CoroutineScope,
     private val reporter: Reporter,
     private val location: LocationSource,
+    private val mode: TravelMode = TravelMode.WALKING,
+    /** How often the host asks the OS for a fix: a silence of 3× this is recorded as a gap. */
+    private val expectedInterval: Duration = Duration.ofSeconds(5),
     /** Figures are refreshed every this many fixes (they cost a pass over the track). */
     private val summaryEvery: Int = 10,
 ) {
@@ -65,18 +50,16 @@ class PatrolController(
 
     /** After a relaunch: an open patrol continues (the host restarts its location service). */
     fun resume(): Job = act {
-        val open = patrols.openPatrolId()
-        if (open != null) {
-            _state.update { it.copy(patrolId = open, active = true, summary = patrols.summary(open)) }
-            feed(open)
-        }
+        val open = app.call { gp -> gp.openPatrol() } ?: return@act
+        _state.update { it.copy(patrolId = open.id, active = true, summary = app.core.patrolSummary(open.id)) }
+        feed(open.id)
     }
 
     fun start(): Job = act {
         if (_state.value.active) return@act
-        val id = patrols.start(reporter)
-        _state.update { it.copy(patrolId = id, active = true, summary = patrols.summary(id)) }
-        feed(id)
+        val patrol = app.core.startPatrol(reporter, mode, expectedInterval)
+        _state.update { it.copy(patrolId = patrol.id, active = true, summary = app.core.patrolSummary(patrol.id)) }
+        feed(patrol.id)
     }
 
     fun stop(): Job = act {
@@ -84,12 +67,18 @@ class PatrolController(
         feeding?.cancel()
         feeding?.join()
         feeding = null
-        patrols.stop(id)
-        _state.update { it.copy(active = false, summary = patrols.summary(id)) }
+        app.core.stopPatrol(id)
+        _state.update { it.copy(active = false, summary = app.core.patrolSummary(id)) }
     }
 
-    /** The host calls this when the app goes to the background. */
-    fun onBackground(): Job = scope.launch { patrols.flush() }
+    /** The host calls this when the app goes to the background: buffered fixes are committed. */
+    fun onBackground(): Job = scope.launch { app.core.flushPatrol() }
+
+    /** Re-reads the figures (the screen becomes visible, or a report was captured). */
+    fun refresh(): Job = act {
+        val id = _state.value.patrolId ?: return@act
+        _state.update { it.copy(summary = app.core.patrolSummary(id)) }
+    }
 
     private fun feed(id: String) {
         feeding?.cancel()
@@ -97,17 +86,17 @@ class PatrolController(
             var sinceSummary = 0
             location.fixes().collect { fix ->
                 try {
-                    patrols.fix(id, fix)
+                    app.core.patrolFix(id, fix)
                 } catch (e: kotlinx.coroutines.CancellationException) {
                     throw e
                 } catch (e: Exception) {
-                    // A fix the core refuses (bad values from a buggy provider) is counted there;
-                    // the patrol goes on.
+                    // A fix the core refuses as bad input (a buggy provider's NaN, a time far in
+                    // the future) changes nothing; the patrol goes on.
                     _state.update { it.copy(message = userMessage(e)) }
                 }
                 if (++sinceSummary >= summaryEvery) {
                     sinceSummary = 0
-                    val summary = patrols.summary(id)
+                    val summary = app.core.patrolSummary(id)
                     _state.update { it.copy(summary = summary) }
                 }
             }

@@ -67,7 +67,7 @@ suspend fun <T> StateFlow<T>.awaitState(what: String, done: (T) -> Boolean): T =
 
 val appSuites: List<Pair<String, List<AppTest>>> = listOf(
     "capture" to captureTests,
-    //PATROL "patrol day" to patrolDayTests,
+    "patrol day" to patrolDayTests,
     "sync" to syncTests,
     "key vault" to keyVaultTests,
 )

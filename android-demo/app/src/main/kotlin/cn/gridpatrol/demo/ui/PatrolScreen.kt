@@ -11,6 +11,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.gridpatrol.app.PatrolController
+import cn.gridpatrol.app.refused
 import cn.gridpatrol.demo.R
 
 /** Start/stop, and the figures the supervisor will see: distance, moving time, gaps, coverage. */
@@ -25,10 +26,10 @@ fun PatrolScreen(patrol: PatrolController, modifier: Modifier, onStart: () -> Un
         }
         state.summary?.let { s ->
             Text(stringResource(R.string.patrol_distance, s.distanceM / 1000.0))
-            Text(stringResource(R.string.patrol_moving, s.movingS / 60, s.stoppedS / 60))
-            Text(stringResource(R.string.patrol_gaps, s.gapCount, s.gapSeconds / 60))
-            s.coverage?.let { Text(stringResource(R.string.patrol_coverage, it * 100)) }
-            Text(stringResource(R.string.patrol_fixes, s.keptFixes, s.refusedFixes, s.linkedReports))
+            Text(stringResource(R.string.patrol_moving, s.moving.toMinutes(), s.stopped.toMinutes()))
+            Text(stringResource(R.string.patrol_gaps, s.gaps.size, s.gapTotal.toMinutes()))
+            s.coverage.forEach { grid -> grid.share?.let { Text(stringResource(R.string.patrol_coverage, grid.gridId, it * 100)) } }
+            Text(stringResource(R.string.patrol_fixes, s.counts.kept.toLong(), s.counts.refused, s.linkedReports.size))
         }
         state.message?.let { Text(it.zh) }
     }
