@@ -3,7 +3,8 @@
 # Installs what it needs when missing (JNA and a JDK via apt, kotlinc via npm, schemathesis via
 # pip; see tools.sh), then runs: cargo fmt --check, clippy -D warnings, cargo test --workspace,
 # the API fuzzer against a live platform (api-fuzz.sh), the Kotlin tests on the JVM (which also
-# generate the Swift bindings), and the library size check.
+# generate the Swift bindings), the app layer's tests on the JVM (app-tests.sh), the Swift demo's
+# names against the generated Swift (swift-name-check.sh), and the library size check.
 # Ends with one line "N passed, N failed" (tests, plus one per check) and exits non-zero on
 # any failure.
 set -uo pipefail
@@ -60,6 +61,8 @@ check clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 counted cargo-test '^test result:' cargo test --workspace --no-fail-fast
 check api-fuzz scripts/api-fuzz.sh
 counted kotlin '^kotlin: [0-9]+ passed, [0-9]+ failed' scripts/kotlin-tests.sh
+counted app '^app: [0-9]+ passed, [0-9]+ failed' scripts/app-tests.sh
+check swift-names scripts/swift-name-check.sh
 check size scripts/size-check.sh
 check size-budget-enforced over_budget_fails
 

@@ -1,0 +1,47 @@
+// What the worker reads when something goes wrong: one place that turns the core's typed errors
+// into short zh/en sentences. The core's own `reason` strings are for developers and are never
+// shown (nor logged) by the app layer.
+package cn.gridpatrol.app
+
+import uniffi.gridpatrol_core.Finding
+import uniffi.gridpatrol_ffi.GridPatrolException
+import uniffi.gridpatrol_ffi.PhotoProblem
+
+enum class Language { ZH, EN }
+
+/** A message for the screen, in both languages; `code` is stable for tests and analytics. */
+data class UserMessage(val code: String, val zh: String, val en: String) {
+    fun text(language: Language) = if (language == Language.ZH) zh else en
+}
+
+fun Finding.text(language: Language): String = if (language == Language.ZH) messageZh else messageEn
+
+fun userMessage(error: Throwable): UserMessage = when (error) {
+    is GridPatrolException.PhotoRejected -> photoMessage(error.kind)
+    is GridPatrolException.StorageFull ->
+        UserMessage("storage_full", "手机存储空间已满，请清理后重试，已保存的内容不会丢失", "The phone is full: free some space and try again; nothing saved is lost")
+    is GridPatrolException.NotEnrolled ->
+        UserMessage("not_enrolled", "本机尚未登记，请联系网格长获取登记码", "This phone is not enrolled yet: ask your grid leader for a code")
+    is GridPatrolException.DeviceRevoked ->
+        UserMessage("device_revoked", "本机已被停用，未上报的内容已保留", "This phone was revoked; unsent reports are kept")
+    is GridPatrolException.Network ->
+        UserMessage("network", "网络不可用，稍后自动上报", "No network: reports go out automatically later")
+    is GridPatrolException.DataDirectoryInUse ->
+        UserMessage("in_use", "应用数据正被另一个进程使用", "The app's data is in use by another process")
+    is GridPatrolException.InvalidArgument ->
+        UserMessage("invalid_${error.field}", "输入有误：${error.field}", "Invalid input: ${error.field}")
+    is GridPatrolException ->
+        UserMessage("core_error", "操作失败，请重试", "That did not work; please try again")
+    else -> UserMessage("unexpected", "操作失败，请重试", "That did not work; please try again")
+}
+
+private fun photoMessage(kind: PhotoProblem): UserMessage = when (kind) {
+    PhotoProblem.UNIFORM -> UserMessage("photo_uniform", "照片几乎是纯色，请对准问题重拍", "The photo shows nothing: aim at the problem and retake")
+    PhotoProblem.TRUNCATED, PhotoProblem.CORRUPT ->
+        UserMessage("photo_damaged", "照片文件已损坏，请重拍", "The photo file is damaged: retake it")
+    PhotoProblem.UNSUPPORTED_FORMAT, PhotoProblem.UNSUPPORTED_JPEG ->
+        UserMessage("photo_format", "不支持的照片格式，请用相机拍摄", "Unsupported photo: take it with the camera")
+    PhotoProblem.TOO_LARGE, PhotoProblem.TOO_MANY_PIXELS, PhotoProblem.TOO_MUCH_MEMORY ->
+        UserMessage("photo_too_large", "照片太大，请降低相机分辨率", "The photo is too large: lower the camera resolution")
+    else -> UserMessage("photo_refused", "照片无法使用，请重拍", "The photo cannot be used: retake it")
+}
