@@ -165,7 +165,7 @@ pub(crate) fn decode_png(input: &[u8], max_alloc: u64) -> Result<Raster, MediaEr
 /// interleaved samples a pixel, big-endian when `sample_bytes` is 2). Grey with alpha becomes
 /// RGB. Converted in place where a pixel does not grow (all but 8-bit grey with alpha).
 fn to_opaque_8bit(mut data: Vec<u8>, samples: usize, sample_bytes: usize) -> Vec<u8> {
-    let has_alpha = samples % 2 == 0;
+    let has_alpha = samples.is_multiple_of(2);
     let colours = samples - usize::from(has_alpha);
     let out_channels = if samples == 1 { 1 } else { 3 };
     let pixel_bytes = samples * sample_bytes;
