@@ -13,8 +13,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 import uniffi.gridpatrol_core.Draft
 import uniffi.gridpatrol_core.DraftPhoto
 import uniffi.gridpatrol_core.LocationFix
@@ -84,7 +82,7 @@ class CaptureController(
     val state: StateFlow<CaptureUiState> = _state.asStateFlow()
 
     /** One action at a time: a double tap never makes two drafts or two photos race. */
-    private val actions = Mutex()
+    private val actions = SerialActions(scope, { b -> _state.update { it.copy(busy = b, message = if (b) null else it.message) } }, { m -> _state.update { it.copy(message = m) } })
 
     /** Picks up the newest unfinished draft of this worker, or starts a new one. */
     fun resume(): Job = act {
@@ -196,18 +194,5 @@ class CaptureController(
     }
 
     /** One action: serialized, `busy` while it runs, a failure becomes a message, never a crash. */
-    private fun act(body: suspend () -> Unit): Job = scope.launch {
-        actions.withLock {
-            _state.update { it.copy(busy = true, message = null) }
-            try {
-                body()
-            } catch (e: kotlinx.coroutines.CancellationException) {
-                throw e
-            } catch (e: Exception) {
-                _state.update { it.copy(message = userMessage(e)) }
-            } finally {
-                _state.update { it.copy(busy = false) }
-            }
-        }
-    }
+    private fun act(body: suspend () -> Unit): Job = actions.run(body)
 }

@@ -13,8 +13,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 import uniffi.gridpatrol_core.FilterCounts
 import uniffi.gridpatrol_core.Reporter
 import uniffi.gridpatrol_core.TravelMode
@@ -45,7 +43,7 @@ class PatrolController(
 ) {
     private val _state = MutableStateFlow(PatrolUiState())
     val state: StateFlow<PatrolUiState> = _state.asStateFlow()
-    private val actions = Mutex()
+    private val actions = SerialActions(scope, { b -> _state.update { it.copy(busy = b, message = if (b) null else it.message) } }, { m -> _state.update { it.copy(message = m) } })
     private var feeding: Job? = null
 
     /** After a relaunch: an open patrol continues (the host restarts its location service). */
@@ -103,18 +101,5 @@ class PatrolController(
         }
     }
 
-    private fun act(body: suspend () -> Unit): Job = scope.launch {
-        actions.withLock {
-            _state.update { it.copy(busy = true, message = null) }
-            try {
-                body()
-            } catch (e: kotlinx.coroutines.CancellationException) {
-                throw e
-            } catch (e: Exception) {
-                _state.update { it.copy(message = userMessage(e)) }
-            } finally {
-                _state.update { it.copy(busy = false) }
-            }
-        }
-    }
+    private fun act(body: suspend () -> Unit): Job = actions.run(body)
 }
