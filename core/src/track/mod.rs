@@ -14,12 +14,15 @@
 //! reporter, as for reports).
 //!
 //! ## Durability: batches of 10 fixes or 30 s
-//! Kept fixes wait in memory and are written in one transaction when 10 are waiting, or when the
-//! waiting ones span 30 s of fix time (or were first buffered 30 s ago), whichever comes first.
-//! A batch from the OS (`ingest_batch`), pause, resume, stop and [`TrackRecorder::flush`] (the app
-//! calls it when it goes to the background) commit at once. So a kill -9 loses at most the last
-//! 9 fixes, all newer than every committed one and within 30 s of each other; a committed point
-//! is never lost, and the filter counts are committed with the points they go with. One fsync
+//! Fixes wait in memory and are written in one transaction when 10 are waiting, or when the
+//! waiting kept ones span 30 s of fix time (or the oldest waiting one came 30 s ago), whichever
+//! comes first. A refused fix waits like a kept one (its count is a change to the patrol row),
+//! so refusals after the last kept fix are committed too. A batch from the OS (`ingest_batch`),
+//! pause, resume, stop and [`TrackRecorder::flush`] (the app calls it when it goes to the
+//! background; the client calls it on close) commit whatever waits at once, refusals alone
+//! included. So a kill -9 loses at most the last 9 fixes, all newer than every committed one and
+//! within 30 s of each other; a committed point is never lost, and the filter counts are
+//! committed with the fixes they go with. One fsync
 //! per 10 fixes is what makes a fix cost about a tenth of a bare durable INSERT (see the
 //! `track` benchmark).
 //!

@@ -74,8 +74,10 @@ struct Live {
     jump_streak: u32,
     /// Kept points not yet committed, oldest first.
     buffer: Vec<TrackPoint>,
-    /// When (wall clock) the oldest waiting point was buffered.
-    buffered_since_ms: i64,
+    /// Fixes classified since the last commit, kept or refused: refusals wait for a batch too.
+    waiting: usize,
+    /// When (wall clock) the oldest waiting fix was classified.
+    waiting_since_ms: i64,
     /// The patrol row differs from what is stored (a refusal was counted, or the state changed).
     row_dirty: bool,
 }
@@ -89,7 +91,8 @@ impl Live {
             last,
             jump_streak: 0,
             buffer: Vec::new(),
-            buffered_since_ms: 0,
+            waiting: 0,
+            waiting_since_ms: 0,
             row_dirty: false,
         }
     }
@@ -127,9 +130,10 @@ impl Live {
                 .last()
                 .is_some_and(|p| p.starts == SegmentStart::Pause);
         let seq = kept.then(|| self.next_seq - 1);
-        if seq.is_some() && self.buffer.len() == 1 {
-            self.buffered_since_ms = now_ms;
+        if self.waiting == 0 {
+            self.waiting_since_ms = now_ms;
         }
+        self.waiting += 1;
         (verdict, seq)
     }
 
@@ -195,15 +199,22 @@ impl Live {
         }
     }
 
+    /// Whether the waiting fixes (kept or refused: a refusal's count is as durable as a point)
+    /// make a batch.
     fn batch_due(&self, now_ms: i64, config: &TrackConfig) -> bool {
-        match (self.buffer.first(), self.buffer.last()) {
-            (Some(first), Some(last)) => {
-                self.buffer.len() >= config.batch_fixes
-                    || last.time_ms - first.time_ms >= config.batch_span_ms
-                    || now_ms - self.buffered_since_ms >= config.batch_span_ms
-            }
-            _ => false,
-        }
+        let fix_span_ms = match (self.buffer.first(), self.buffer.last()) {
+            (Some(first), Some(last)) => last.time_ms - first.time_ms,
+            _ => 0,
+        };
+        self.waiting > 0
+            && (self.waiting >= config.batch_fixes
+                || fix_span_ms >= config.batch_span_ms
+                || now_ms - self.waiting_since_ms >= config.batch_span_ms)
+    }
+
+    /// Something classified or changed is not committed yet.
+    fn has_waiting(&self) -> bool {
+        !self.buffer.is_empty() || self.row_dirty
     }
 
     /// Commits the waiting points, and the patrol row if it changed, in one transaction. A
@@ -218,6 +229,7 @@ impl Live {
             Ok(())
         })?;
         self.buffer.clear();
+        self.waiting = 0;
         self.row_dirty = false;
         Ok(())
     }
@@ -416,7 +428,7 @@ impl TrackRecorder {
     /// Commits whatever waits (the app calls this when it goes to the background).
     pub fn flush(&self, store: &Store) -> Result<()> {
         self.with_live(store, |live| match live {
-            Some(l) if !l.buffer.is_empty() => l.commit(store),
+            Some(l) if l.has_waiting() => l.commit(store),
             _ => Ok(()),
         })
     }

@@ -411,3 +411,98 @@ fn the_client_records_a_patrol_and_closing_it_loses_no_fix() {
         2
     );
 }
+
+/// Ten committed fixes, then `refused` fixes over the accuracy limit after the last kept one.
+fn kept_then_refused(rig: &Rig, patrol_id: &str, refused: i64) {
+    for fix in walk(0.0, 1, 10, 1.4) {
+        rig.feed(patrol_id, fix);
+    }
+    assert_eq!(rig.stored_points(patrol_id), 10, "the kept batch is committed");
+    for k in 0..refused {
+        let outcome = rig.feed(patrol_id, fix_at(20.0, 0.0, 11_000 + k * 1000, 80.0));
+        assert_eq!(outcome.verdict, FixVerdict::Accuracy);
+    }
+}
+
+fn stored_counts(rig: &Rig, patrol_id: &str) -> FilterCounts {
+    rig.store
+        .read(|c| super::db::load_patrol(c, patrol_id))
+        .expect("read")
+        .expect("stored")
+        .patrol
+        .counts
+}
+
+#[test]
+fn refusals_after_the_last_kept_fix_survive_a_flush_and_a_relaunch() {
+    let rig = Rig::new();
+    let p = rig.start(TravelMode::Walking);
+    kept_then_refused(&rig, &p.id, 3);
+    rig.rec.flush(&rig.store).expect("flush");
+    assert_eq!(
+        stored_counts(&rig, &p.id).accuracy,
+        3,
+        "flushed with no kept fix waiting"
+    );
+    std::mem::forget(rig.rec);
+    let rig = Rig {
+        rec: TrackRecorder::default(),
+        ..rig
+    }
+    .relaunch();
+    let open = rig.rec.open_patrol(&rig.store).expect("open").expect("open");
+    assert_eq!((open.counts.kept, open.counts.accuracy), (10, 3));
+}
+
+#[test]
+fn refusals_alone_are_committed_in_batches_like_kept_fixes() {
+    let rig = Rig::new();
+    let p = rig.start(TravelMode::Walking);
+    kept_then_refused(&rig, &p.id, 10);
+    // Killed without flush: ten refusals are a batch, so their count is already committed.
+    assert_eq!(stored_counts(&rig, &p.id).accuracy, 10);
+    std::mem::forget(rig.rec);
+    let rig = Rig {
+        rec: TrackRecorder::default(),
+        ..rig
+    }
+    .relaunch();
+    let open = rig.rec.open_patrol(&rig.store).expect("open").expect("open");
+    assert_eq!(open.counts.accuracy, 10);
+}
+
+#[test]
+fn refusals_after_the_last_kept_fix_survive_stop_and_client_close() {
+    let rig = Rig::new();
+    let p = rig.start(TravelMode::Walking);
+    kept_then_refused(&rig, &p.id, 2);
+    rig.rec.stop(&rig.store, &p.id, T0 + 20_000).expect("stop");
+    let rig = rig.relaunch();
+    assert_eq!(stored_counts(&rig, &p.id).accuracy, 2);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = crate::Client::open(dir.path()).expect("open");
+    let p = client
+        .patrol_start(start(&[], TravelMode::Walking, 1000))
+        .expect("start");
+    let t = p.started_at_ms;
+    for k in 1..=10 {
+        let mut f = fix_at(1.4 * k as f64, 0.0, 0, 5.0);
+        f.fix_time_ms = t + k * 1000;
+        client.patrol_fix(&p.id, f).expect("fix");
+    }
+    let mut dup = fix_at(14.0, 0.0, 0, 5.0);
+    dup.fix_time_ms = t + 10_000;
+    assert_eq!(
+        client.patrol_fix(&p.id, dup).expect("fix").verdict,
+        FixVerdict::Duplicate
+    );
+    drop(client);
+    let client = crate::Client::open(dir.path()).expect("reopen");
+    let open = client.open_patrol().expect("open patrol").expect("still open");
+    assert_eq!(
+        (open.counts.kept, open.counts.duplicate),
+        (10, 1),
+        "committed on close"
+    );
+}
