@@ -77,6 +77,25 @@ impl Rig {
             .expect("ingest")
     }
 
+    /// Simulates a kill -9 and a relaunch: the recorder's waiting fixes are never flushed (no
+    /// drop runs), then a new store connection and recorder open the same file.
+    fn killed_and_relaunched(self) -> Self {
+        let Rig {
+            _dir,
+            path,
+            store,
+            rec,
+        } = self;
+        std::mem::forget(rec);
+        Rig {
+            _dir,
+            path,
+            store,
+            rec: TrackRecorder::default(),
+        }
+        .relaunch()
+    }
+
     /// Simulates a relaunch: a new store connection and a new recorder on the same file.
     fn relaunch(self) -> Self {
         let Rig {

@@ -315,12 +315,7 @@ fn an_open_patrol_survives_relaunch_and_continues_from_its_last_committed_point(
         rig.feed(&p.id, fix);
     }
     // Killed without flush: the 4 waiting fixes are lost, the 10 committed ones are not.
-    std::mem::forget(rig.rec);
-    let rig = Rig {
-        rec: TrackRecorder::default(),
-        ..rig
-    }
-    .relaunch();
+    let rig = rig.killed_and_relaunched();
     let open = rig
         .rec
         .open_patrol(&rig.store)
@@ -385,12 +380,7 @@ fn the_client_records_a_patrol_and_closing_it_loses_no_fix() {
     let p = client
         .patrol_start(start(&[], TravelMode::Walking, 1000))
         .expect("start");
-    let t = p.started_at_ms;
-    for k in 1..=13 {
-        let mut f = fix_at(1.4 * k as f64, 0.0, 0, 5.0);
-        f.fix_time_ms = t + k * 1000;
-        client.patrol_fix(&p.id, f).expect("fix");
-    }
+    walk_on_client(&client, &p, 13);
     drop(client);
     let client = crate::Client::open(dir.path()).expect("reopen");
     let open = client.open_patrol().expect("open patrol").expect("still open");
@@ -410,6 +400,15 @@ fn the_client_records_a_patrol_and_closing_it_loses_no_fix() {
         client.patrol_track(Some(p.id.clone()), 5.0).expect("track").len(),
         2
     );
+}
+
+/// `fixes` kept fixes 1 s and 1.4 m apart, from the patrol's start, fed through the client.
+fn walk_on_client(client: &crate::Client, p: &super::Patrol, fixes: i64) {
+    for k in 1..=fixes {
+        let mut f = fix_at(1.4 * k as f64, 0.0, 0, 5.0);
+        f.fix_time_ms = p.started_at_ms + k * 1000;
+        client.patrol_fix(&p.id, f).expect("fix");
+    }
 }
 
 /// Ten committed fixes, then `refused` fixes over the accuracy limit after the last kept one.
@@ -444,12 +443,7 @@ fn refusals_after_the_last_kept_fix_survive_a_flush_and_a_relaunch() {
         3,
         "flushed with no kept fix waiting"
     );
-    std::mem::forget(rig.rec);
-    let rig = Rig {
-        rec: TrackRecorder::default(),
-        ..rig
-    }
-    .relaunch();
+    let rig = rig.killed_and_relaunched();
     let open = rig.rec.open_patrol(&rig.store).expect("open").expect("open");
     assert_eq!((open.counts.kept, open.counts.accuracy), (10, 3));
 }
@@ -461,12 +455,7 @@ fn refusals_alone_are_committed_in_batches_like_kept_fixes() {
     kept_then_refused(&rig, &p.id, 10);
     // Killed without flush: ten refusals are a batch, so their count is already committed.
     assert_eq!(stored_counts(&rig, &p.id).accuracy, 10);
-    std::mem::forget(rig.rec);
-    let rig = Rig {
-        rec: TrackRecorder::default(),
-        ..rig
-    }
-    .relaunch();
+    let rig = rig.killed_and_relaunched();
     let open = rig.rec.open_patrol(&rig.store).expect("open").expect("open");
     assert_eq!(open.counts.accuracy, 10);
 }
@@ -485,14 +474,9 @@ fn refusals_after_the_last_kept_fix_survive_stop_and_client_close() {
     let p = client
         .patrol_start(start(&[], TravelMode::Walking, 1000))
         .expect("start");
-    let t = p.started_at_ms;
-    for k in 1..=10 {
-        let mut f = fix_at(1.4 * k as f64, 0.0, 0, 5.0);
-        f.fix_time_ms = t + k * 1000;
-        client.patrol_fix(&p.id, f).expect("fix");
-    }
+    walk_on_client(&client, &p, 10);
     let mut dup = fix_at(14.0, 0.0, 0, 5.0);
-    dup.fix_time_ms = t + 10_000;
+    dup.fix_time_ms = p.started_at_ms + 10_000;
     assert_eq!(
         client.patrol_fix(&p.id, dup).expect("fix").verdict,
         FixVerdict::Duplicate
