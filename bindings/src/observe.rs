@@ -10,11 +10,15 @@
 //!   (submit, delivery, park, retry), on a blocking-pool thread, one call at a time;
 //! - submits: each report id as it enters the outbox, on a blocking-pool thread, in order.
 //!
+//! After `close()` returns no observer is called again: a call in flight on another thread is
+//! waited for, and none starts later (see [`CallGate`]).
+//!
 //! An observer that throws is contained: the failure is logged once per subscription (without
 //! its message, which the app wrote) and the observer keeps being called; sync goes on.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::thread::{self, ThreadId};
 
 use gridpatrol_core::Client;
 use gridpatrol_core::sync::{self as core_sync, QueueHealth, SyncListener, SyncProgress, runtime};
@@ -109,11 +113,73 @@ struct SyncEntry {
     failed: FailedOnce,
 }
 
+/// Lets observer calls through until the instance closes, then none.
+///
+/// Aborting a task does not stop a callback it is already in (a sync run reporting `Finished`,
+/// a queue-health call on the blocking pool), so closing alone would let a callback arrive after
+/// `close()` returned. `close` therefore marks the gate shut and waits for the calls in flight
+/// on other threads; a call on the closing thread itself (an observer that closes the instance
+/// from its callback) is not waited for, or it would wait for itself.
+#[derive(Default)]
+pub(crate) struct CallGate {
+    state: Mutex<GateState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    closed: bool,
+    /// One entry per call in flight (a thread appears twice in a nested call).
+    calling: Vec<ThreadId>,
+}
+
+impl CallGate {
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `call` unless the gate is shut; `None` when it was.
+    pub(crate) fn call<T>(&self, call: impl FnOnce() -> T) -> Option<T> {
+        let me = thread::current().id();
+        {
+            let mut state = self.lock();
+            if state.closed {
+                return None;
+            }
+            state.calling.push(me);
+        }
+        // Leaves the gate even if `call` panics, so `close` cannot wait forever.
+        struct Leave<'a>(&'a CallGate, ThreadId);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                let mut state = self.0.lock();
+                if let Some(at) = state.calling.iter().position(|t| *t == self.1) {
+                    state.calling.swap_remove(at);
+                }
+                self.0.idle.notify_all();
+            }
+        }
+        let _leave = Leave(self, me);
+        Some(call())
+    }
+
+    /// Shuts the gate, then waits until no call is in flight on another thread.
+    pub(crate) fn close(&self) {
+        let me = thread::current().id();
+        let mut state = self.lock();
+        state.closed = true;
+        while state.calling.iter().any(|t| *t != me) {
+            state = self.idle.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
 /// The engine's one listener, fanning progress out to every sync observer.
 #[derive(Default)]
 pub(crate) struct Fanout {
     next: AtomicU64,
     entries: RwLock<Vec<Arc<SyncEntry>>>,
+    gate: Arc<CallGate>,
 }
 
 impl SyncListener for Fanout {
@@ -121,9 +187,11 @@ impl SyncListener for Fanout {
         // A copy, so an observer that unsubscribes from its callback does not deadlock.
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner()).clone();
         for entry in entries {
-            entry
-                .failed
-                .check("sync", entry.observer.on_progress(progress.clone()));
+            self.gate.call(|| {
+                entry
+                    .failed
+                    .check("sync", entry.observer.on_progress(progress.clone()))
+            });
         }
     }
 }
@@ -140,8 +208,10 @@ impl Observers {
         self.fanout.clone()
     }
 
-    /// Ends every observer task (the instance is closing: they hold its client).
+    /// Ends every observer task (the instance is closing: they hold its client) and returns
+    /// once no observer call is running or can start.
     pub(crate) fn cancel_all(&self) {
+        self.fanout.gate.close();
         for task in std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner())) {
             task.abort();
         }
@@ -150,6 +220,10 @@ impl Observers {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    fn gate(&self) -> Arc<CallGate> {
+        self.fanout.gate.clone()
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> Arc<Subscription> {
@@ -170,7 +244,11 @@ fn comparable(health: &QueueHealth) -> QueueHealth {
     }
 }
 
-async fn watch_queue_health(client: Arc<Client>, observer: Arc<dyn QueueHealthObserver>) {
+async fn watch_queue_health(
+    client: Arc<Client>,
+    observer: Arc<dyn QueueHealthObserver>,
+    gate: Arc<CallGate>,
+) {
     let mut changes = client.changes();
     let failed = Arc::new(FailedOnce::default());
     let mut last: Option<QueueHealth> = None;
@@ -180,9 +258,11 @@ async fn watch_queue_health(client: Arc<Client>, observer: Arc<dyn QueueHealthOb
         match blocking(move || Ok(core_sync::queue_health(&reader)?)).await {
             Ok(health) if last.as_ref() != Some(&comparable(&health)) => {
                 last = Some(comparable(&health));
-                let (observer, failed) = (observer.clone(), failed.clone());
+                let (observer, failed, gate) = (observer.clone(), failed.clone(), gate.clone());
                 let _ = runtime()
-                    .spawn_blocking(move || failed.check("queue_health", observer.on_queue_health(health)))
+                    .spawn_blocking(move || {
+                        gate.call(|| failed.check("queue_health", observer.on_queue_health(health)))
+                    })
                     .await;
             }
             Ok(_) => {}
@@ -194,7 +274,7 @@ async fn watch_queue_health(client: Arc<Client>, observer: Arc<dyn QueueHealthOb
     }
 }
 
-async fn watch_submits(client: Arc<Client>, observer: Arc<dyn SubmitObserver>) {
+async fn watch_submits(client: Arc<Client>, observer: Arc<dyn SubmitObserver>, gate: Arc<CallGate>) {
     let mut submitted = client.submitted();
     drop(client);
     let failed = Arc::new(FailedOnce::default());
@@ -207,9 +287,9 @@ async fn watch_submits(client: Arc<Client>, observer: Arc<dyn SubmitObserver>) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         };
-        let (observer, failed) = (observer.clone(), failed.clone());
+        let (observer, failed, gate) = (observer.clone(), failed.clone(), gate.clone());
         let _ = runtime()
-            .spawn_blocking(move || failed.check("submit", observer.on_submitted(report_id)))
+            .spawn_blocking(move || gate.call(|| failed.check("submit", observer.on_submitted(report_id))))
             .await;
     }
 }
@@ -243,11 +323,68 @@ impl GridPatrol {
 
     /// The queue health now, then each time it changes.
     pub fn observe_queue_health(&self, observer: Arc<dyn QueueHealthObserver>) -> Arc<Subscription> {
-        self.observers.spawn(watch_queue_health(self.client(), observer))
+        self.observers
+            .spawn(watch_queue_health(self.client(), observer, self.observers.gate()))
     }
 
     /// The id of each report submitted from now on.
     pub fn observe_submits(&self, observer: Arc<dyn SubmitObserver>) -> Arc<Subscription> {
-        self.observers.spawn(watch_submits(self.client(), observer))
+        self.observers
+            .spawn(watch_submits(self.client(), observer, self.observers.gate()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_shut_gate_lets_no_call_through() {
+        let gate = CallGate::default();
+        assert_eq!(gate.call(|| 1), Some(1));
+        gate.close();
+        assert_eq!(gate.call(|| 2), None, "a call after close must not run");
+    }
+
+    #[test]
+    fn close_waits_for_a_call_in_flight_on_another_thread() {
+        let gate = Arc::new(CallGate::default());
+        let (entered_tx, entered) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let finished = Arc::new(AtomicBool::new(false));
+        let caller = {
+            let (gate, finished) = (gate.clone(), finished.clone());
+            thread::spawn(move || {
+                gate.call(|| {
+                    entered_tx.send(()).expect("the test waits for this");
+                    release_rx.recv().expect("the test releases the call");
+                    finished.store(true, Ordering::SeqCst);
+                })
+            })
+        };
+        entered.recv().expect("the call started");
+        let closer = {
+            let gate = gate.clone();
+            thread::spawn(move || gate.close())
+        };
+        thread::sleep(Duration::from_millis(100));
+        assert!(
+            !closer.is_finished(),
+            "close returned while a callback was running"
+        );
+        release.send(()).expect("the call is waiting");
+        closer.join().expect("close ends once the call is out");
+        assert!(finished.load(Ordering::SeqCst));
+        assert_eq!(caller.join().expect("the call ends"), Some(()));
+    }
+
+    #[test]
+    fn close_from_inside_a_call_does_not_wait_for_itself() {
+        let gate = CallGate::default();
+        assert_eq!(gate.call(|| gate.close()), Some(()));
+        assert_eq!(gate.call(|| ()), None);
     }
 }
