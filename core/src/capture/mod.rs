@@ -8,7 +8,13 @@
 
 mod component_rule;
 mod drafts;
+mod event_rules;
+mod evidence_rules;
+mod field_rules;
 mod findings;
+mod location_rules;
+#[cfg(test)]
+mod rules_tests;
 mod times;
 mod validate;
 
@@ -24,7 +30,7 @@ pub use findings::{Finding, Severity, ValidationReport};
 pub use times::{CLOCK_OFFSET_HEADER, EARLIEST_CAPTURE_MS, clock_skew_s};
 pub use validate::{EarlierReport, validate, validate_submitted};
 
-pub(crate) use validate::check_attribute_value;
+pub(crate) use field_rules::check_attribute_value;
 
 pub(crate) use drafts::*;
 
