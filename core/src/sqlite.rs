@@ -11,8 +11,8 @@
 //!
 //! It does not know any table (each owner writes its own SQL through `read` and `write`), nor
 //! what counts as a damaged store or when the WAL is checkpointed: the caller passes those in
-//! ([`Options::after_write`], the `check` of [`Database::open`]); the device's are in
-//! `crate::store::health`.
+//! ([`Options::wal_autocheckpoint_pages`], the `check` of [`Database::open`]); the device's are
+//! in `crate::store::health`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,9 +63,10 @@ pub struct Options {
     pub temp_store_in_memory: bool,
     /// `PRAGMA journal_size_limit`, bytes: how large an idle WAL may stay after a checkpoint.
     pub journal_size_limit: Option<i64>,
-    /// Run on the writer after every committed write (e.g. a checkpoint when the WAL is large);
-    /// best effort, the write is already committed.
-    pub after_write: Option<fn(&Connection, &Path)>,
+    /// `PRAGMA wal_autocheckpoint`, pages: a commit that leaves at least this many frames in
+    /// the WAL checkpoints it (PASSIVE). SQLite counts the frames in use, not the file's length,
+    /// which stays as large as the WAL ever grew; `None` keeps SQLite's 1000.
+    pub wal_autocheckpoint_pages: Option<u32>,
 }
 
 /// An open database: one writer connection, one read-only reader connection.
@@ -75,7 +76,6 @@ pub struct Database {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     found_version: i64,
-    after_write: Option<fn(&Connection, &Path)>,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -112,7 +112,6 @@ impl Database {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             found_version,
-            after_write: options.after_write,
         })
     }
 
@@ -140,9 +139,6 @@ impl Database {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
-        if let Some(after_write) = self.after_write {
-            after_write(&conn, &self.path);
-        }
         Ok(value)
     }
 
@@ -169,6 +165,9 @@ fn configure(conn: &Connection, options: &Options) -> rusqlite::Result<()> {
     }
     if let Some(limit) = options.journal_size_limit {
         conn.pragma_update(None, "journal_size_limit", limit)?;
+    }
+    if let Some(pages) = options.wal_autocheckpoint_pages {
+        conn.pragma_update(None, "wal_autocheckpoint", pages)?;
     }
     Ok(())
 }

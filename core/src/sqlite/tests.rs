@@ -108,22 +108,19 @@ fn a_failed_write_or_check_changes_nothing() {
 }
 
 #[test]
-fn after_write_runs_once_per_committed_write() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static CALLS: AtomicUsize = AtomicUsize::new(0);
-    fn count(_: &Connection, _: &Path) {
-        CALLS.fetch_add(1, Ordering::SeqCst);
-    }
+fn the_autocheckpoint_size_is_set_on_the_writer_and_defaults_to_sqlites() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let options = Options {
-        after_write: Some(count),
+    let pages = |options: Options, name: &str| -> i64 {
+        let db = Database::open::<Toy, TestError>(&dir.path().join(name), options, |_| Ok(())).expect("open");
+        db.with_writer(|conn| conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)))
+            .expect("read the setting")
+    };
+    let set = Options {
+        wal_autocheckpoint_pages: Some(128),
         ..Options::default()
     };
-    let db = Database::open::<Toy, TestError>(&dir.path().join("db"), options, |_| Ok(())).expect("open");
-    db.write(|tx| Ok::<_, TestError>(tx.execute("INSERT INTO item (name) VALUES ('a')", [])?))
-        .expect("write");
-    let _ = db.write(|_| Err::<(), _>(TestError::Refused));
-    assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(pages(set, "set"), 128);
+    assert_eq!(pages(Options::default(), "default"), 1000);
 }
 
 #[test]

@@ -12,8 +12,10 @@
 //!   WAL whose header fails its checksum while frames follow.
 //! * **Readability.** `PRAGMA quick_check(1)` at open (read-only, milliseconds on a phone-sized
 //!   store) and SQLite's own `SQLITE_CORRUPT` / `SQLITE_NOTADB`.
-//! * **Checkpoints.** After a write when the WAL passes [`CHECKPOINT_WAL_BYTES`] (PASSIVE, never
-//!   waits for readers), and at close (TRUNCATE), so the main file holds what was acknowledged.
+//! * **Checkpoints.** After a commit that leaves [`CHECKPOINT_WAL_PAGES`] frames in the WAL
+//!   (SQLite's `wal_autocheckpoint`, PASSIVE, never waits for readers), and at close (TRUNCATE),
+//!   so the main file holds what was acknowledged. Frames, not the file's length: the file keeps
+//!   its largest length after a checkpoint, and judging by it checkpointed after every write.
 //! * **Quarantine.** A damaged store's files (`db`, `-wal`, `-shm`) are moved, never deleted, to
 //!   `quarantine/<unix ms>/` next to it; the next open starts a fresh store.
 
@@ -28,8 +30,9 @@ use crate::{Error, Result};
 /// The folder, next to the database, that damaged stores are moved to.
 pub const QUARANTINE_DIR: &str = "quarantine";
 
-/// A write that leaves the WAL larger than this checkpoints it (PASSIVE).
-pub(crate) const CHECKPOINT_WAL_BYTES: u64 = 512 * 1024;
+/// A commit that leaves this many frames in the WAL checkpoints it (PASSIVE): 512 KiB at
+/// SQLite's 4 KiB pages.
+pub(crate) const CHECKPOINT_WAL_PAGES: u32 = 128;
 
 const WAL_HEADER: usize = 32;
 const FRAME_HEADER: usize = 24;
@@ -101,17 +104,6 @@ pub fn quarantine(path: &Path) -> Result<PathBuf> {
     }
     File::open(parent)?.sync_all()?;
     Ok(dir)
-}
-
-/// Checkpoints (PASSIVE) when the WAL has grown past [`CHECKPOINT_WAL_BYTES`]. Best effort:
-/// the write it follows is already committed, and a failed checkpoint loses nothing.
-pub(crate) fn checkpoint_if_large(conn: &Connection, path: &Path) {
-    let wal = sidecar(path, "-wal");
-    if std::fs::metadata(wal).is_ok_and(|m| m.len() > CHECKPOINT_WAL_BYTES)
-        && let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-    {
-        tracing::warn!(%error, "WAL checkpoint failed; it is retried after the next write");
-    }
 }
 
 /// At close: fold the whole WAL into the main file and truncate it (best effort).
