@@ -20,6 +20,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_tests;
 
 use std::collections::{BTreeMap, HashMap};
 
