@@ -444,7 +444,7 @@ fn capture_one(
 
     let home = workers
         .iter()
-        .find(|x| x.reporter.reporter_id == draft.reporter.reporter_id)
+        .find(|x| x.reporter.reporter_id == draft.content.reporter.reporter_id)
         .unwrap_or(worker)
         .home;
     let (lat, lon) = match mistake {

@@ -232,21 +232,7 @@ impl Client {
             check_text("grid_ids", grid, 128)?;
         }
         let now = now_ms();
-        let draft = Draft {
-            id: crate::ids::new_report_id(),
-            reporter,
-            subtype: None,
-            problem: None,
-            fix: None,
-            input_datum: None,
-            photos: Vec::new(),
-            attributes: Default::default(),
-            description: String::new(),
-            component_id: None,
-            disposed_on_spot: false,
-            captured_at_ms: captured_at_ms.unwrap_or(now),
-            updated_at_ms: now,
-        };
+        let draft = Draft::new(reporter, captured_at_ms.unwrap_or(now), now);
         self.store.write(|tx| capture::insert_draft(tx, &draft))?;
         Ok(draft)
     }
@@ -308,6 +294,7 @@ impl Client {
             if let Some(code) = &subtype {
                 let defined = &list.subtype(code).expect("checked above").rules.attributes;
                 draft
+                    .content
                     .attributes
                     .retain(|k, _| defined.iter().any(|a| &a.code == k));
             }
@@ -326,16 +313,16 @@ impl Client {
             reason: e.to_string(),
         })?;
         self.update_draft(id, |draft| {
-            draft.fix = Some(stored);
-            draft.input_datum = Some(input_datum);
+            draft.content.fix = Some(stored);
+            draft.content.input_datum = Some(input_datum);
             Ok(())
         })
     }
 
     pub fn clear_location(&self, id: &str) -> Result<Draft> {
         self.update_draft(id, |draft| {
-            draft.fix = None;
-            draft.input_datum = None;
+            draft.content.fix = None;
+            draft.content.input_datum = None;
             Ok(())
         })
     }
@@ -344,7 +331,7 @@ impl Client {
     /// photo twice attaches it once.
     pub fn add_photo(&self, id: &str, image: &[u8], kind: PhotoKind) -> Result<DraftPhoto> {
         let before = self.draft(id)?;
-        if before.photos.len() >= MAX_PHOTOS as usize {
+        if before.content.photos.len() >= MAX_PHOTOS as usize {
             return Err(Error::InvalidArgument {
                 field: "photos",
                 reason: format!("a report has at most {MAX_PHOTOS} photos"),
@@ -369,14 +356,14 @@ impl Client {
             exif_lon: processed.exif.gps.as_ref().map(|g| g.longitude),
         };
         let attached = self.update_draft(id, |draft| {
-            if !draft.photos.iter().any(|p| p.sha256 == photo.sha256) {
-                if draft.photos.len() >= MAX_PHOTOS as usize {
+            if !draft.content.photos.iter().any(|p| p.sha256 == photo.sha256) {
+                if draft.content.photos.len() >= MAX_PHOTOS as usize {
                     return Err(Error::InvalidArgument {
                         field: "photos",
                         reason: format!("a report has at most {MAX_PHOTOS} photos"),
                     });
                 }
-                draft.photos.push(photo.clone());
+                draft.content.photos.push(photo.clone());
             }
             Ok(())
         });
@@ -435,9 +422,9 @@ impl Client {
 
     pub fn remove_photo(&self, id: &str, sha256: &str) -> Result<Draft> {
         self.update_draft(id, |draft| {
-            let before = draft.photos.len();
-            draft.photos.retain(|p| p.sha256 != sha256);
-            if draft.photos.len() == before {
+            let before = draft.content.photos.len();
+            draft.content.photos.retain(|p| p.sha256 != sha256);
+            if draft.content.photos.len() == before {
                 return Err(Error::UnknownCode {
                     kind: "photo",
                     code: sha256.into(),
@@ -474,14 +461,14 @@ impl Client {
                 field: "attributes",
                 reason: en,
             })?;
-            draft.attributes.insert(code.into(), value.into());
+            draft.content.attributes.insert(code.into(), value.into());
             Ok(())
         })
     }
 
     pub fn remove_attribute(&self, id: &str, code: &str) -> Result<Draft> {
         self.update_draft(id, |draft| {
-            draft.attributes.remove(code);
+            draft.content.attributes.remove(code);
             Ok(())
         })
     }
@@ -496,7 +483,7 @@ impl Client {
             });
         }
         self.update_draft(id, |draft| {
-            draft.description = text.into();
+            draft.content.description = text.into();
             Ok(())
         })
     }
@@ -506,14 +493,14 @@ impl Client {
             check_text("component_id", component, 128)?;
         }
         self.update_draft(id, |draft| {
-            draft.component_id = component_id;
+            draft.content.component_id = component_id;
             Ok(())
         })
     }
 
     pub fn set_disposed_on_spot(&self, id: &str, disposed: bool) -> Result<Draft> {
         self.update_draft(id, |draft| {
-            draft.disposed_on_spot = disposed;
+            draft.content.disposed_on_spot = disposed;
             Ok(())
         })
     }
@@ -550,7 +537,7 @@ impl Client {
         grids: Option<&GridIndex>,
     ) -> Result<ValidationReport> {
         let policy = self.capture_policy();
-        let earlier = match (&draft.subtype, &draft.fix) {
+        let earlier = match (&draft.subtype, &draft.content.fix) {
             (Some(subtype), Some(fix)) => capture::reports_nearby(
                 conn,
                 &capture::NearbyQuery {
@@ -558,7 +545,7 @@ impl Client {
                     lat: fix.lat,
                     lon: fix.lon,
                     radius_m: f64::from(policy.duplicate_radius_m),
-                    around_ms: draft.captured_at_ms,
+                    around_ms: draft.content.captured_at_ms,
                     window_ms: i64::from(policy.duplicate_window_s) * 1000,
                 },
             )?,
@@ -591,42 +578,8 @@ impl Client {
             if !report.is_valid() || !report.unanswered_warnings(&response).is_empty() {
                 return Ok(SubmitOutcome::Rejected { report });
             }
-            let subtype = draft
-                .subtype
-                .as_deref()
-                .and_then(|code| list.subtype(code))
-                .ok_or_else(|| Error::Internal {
-                    reason: "a valid draft's subtype is not in the list it was validated against".into(),
-                })?;
-            let problem = draft.problem.clone().ok_or_else(|| Error::Internal {
-                reason: "a valid draft has no problem".into(),
-            })?;
-            let grid_id = draft
-                .fix
-                .and_then(|f| grids.as_deref()?.locate(f.lat, f.lon).map(|c| c.basic.id.clone()));
-            let info = list.info();
             let now = now_ms();
-            let submitted = SubmittedReport {
-                id: draft.id.clone(),
-                reporter: draft.reporter.clone(),
-                category: subtype.category.clone(),
-                subtype: subtype.code.clone(),
-                problem,
-                fix: draft.fix,
-                input_datum: draft.input_datum,
-                grid_id,
-                photos: draft.photos.clone(),
-                attributes: draft.attributes.clone(),
-                description: draft.description.clone(),
-                component_id: draft.component_id.clone(),
-                disposed_on_spot: draft.disposed_on_spot,
-                captured_at_ms: draft.captured_at_ms,
-                submitted_at_ms: now,
-                event_list_version: info.list_version,
-                event_list_sha256: info.sha256,
-                acknowledged_warnings: report.warnings.iter().map(|w| w.code.clone()).collect(),
-                override_reason: response.override_reason.clone().filter(|r| !r.trim().is_empty()),
-            };
+            let submitted = capture::assemble(draft, &list, grids.as_deref(), &report, &response, now)?;
             capture::submit_draft(tx, &submitted, now)?;
             fresh = true;
             Ok(SubmitOutcome::Submitted {

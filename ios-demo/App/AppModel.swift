@@ -59,7 +59,7 @@ final class AppModel: ObservableObject {
     func resumeDraft() async throws {
         guard let core else { return }
         let mine = try await Task.detached { try core.drafts() }.value
-            .filter { $0.reporter.reporterId == self.reporter.reporterId }
+            .filter { $0.content.reporter.reporterId == self.reporter.reporterId }
             .max { $0.updatedAtMs < $1.updatedAtMs }
         if let mine {
             draft = mine

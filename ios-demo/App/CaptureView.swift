@@ -20,8 +20,8 @@ struct CaptureView: View {
                 Text("已选：\(model.draft?.subtype ?? "—") / \(model.draft?.problem ?? "—")")
             }
             Section("现场") {
-                Button("拍照（\(model.draft?.photos.count ?? 0)）") { Task { await model.takePhoto() } }
-                Button(model.draft?.fix == nil ? "使用当前位置" : "定位 ±\(Int(model.draft?.fix?.accuracyM ?? 0)) 米") {
+                Button("拍照（\(model.draft?.content.photos.count ?? 0)）") { Task { await model.takePhoto() } }
+                Button(model.draft?.content.fix == nil ? "使用当前位置" : "定位 ±\(Int(model.draft?.content.fix?.accuracyM ?? 0)) 米") {
                     Task { await model.useCurrentFix() }
                 }
                 TextField("描述", text: $description)

@@ -223,7 +223,7 @@ pub(crate) fn receive(
     }
     state
         .db
-        .read(|c| binding::authorize(state, c, device, &report.reporter))?;
+        .read(|c| binding::authorize(state, c, device, &report.content.reporter))?;
     let now = now_ms();
     let validated = validate(state, &report, now, clock_offset_ms)?;
     check_photos(state, &report)?;
@@ -232,7 +232,7 @@ pub(crate) fn receive(
         if let Some(existing) = stored(tx, &report.id)? {
             return answer_existing(tx, existing, device, &canonical);
         }
-        binding::bind_or_check(state, tx, device, &report.reporter)?;
+        binding::bind_or_check(state, tx, device, &report.content.reporter)?;
         let receipt = insert(tx, state, device, &report, &canonical, &validated, now)?;
         Ok(Ok(Accepted {
             status: StatusCode::CREATED,
@@ -244,7 +244,7 @@ pub(crate) fn receive(
 /// 400 unless the report's id and every photo id are ids as devices make them.
 fn check_ids(report: &SubmittedReport) -> ApiResult<()> {
     checked_report_id(&report.id)?;
-    for photo in &report.photos {
+    for photo in &report.content.photos {
         photos::checked_id(&photo.sha256)?;
     }
     Ok(())
@@ -303,6 +303,7 @@ fn validate(
 /// `photo_size_mismatch`), and all of them together within the limit (422 `photos_too_large`).
 fn check_photos(state: &Inner, report: &SubmittedReport) -> ApiResult<()> {
     let shas: Vec<String> = report
+        .content
         .photos
         .iter()
         .map(|p| p.sha256.clone())
@@ -321,6 +322,7 @@ fn check_photos(state: &Inner, report: &SubmittedReport) -> ApiResult<()> {
         .with("missing", serde_json::json!(missing)));
     }
     let wrong_size: Vec<&str> = report
+        .content
         .photos
         .iter()
         .filter(|p| lengths.get(&p.sha256) != Some(&p.bytes))
@@ -382,7 +384,7 @@ fn insert(
     if let Some(skew) = validated.clock_skew_s {
         tracing::info!(report_id = %report.id, clock_skew_s = skew, "report received from a device with a wrong clock");
     }
-    for (position, photo) in report.photos.iter().enumerate() {
+    for (position, photo) in report.content.photos.iter().enumerate() {
         tx.execute(
             "INSERT INTO report_photo (report_id, position, sha256) VALUES (?1, ?2, ?3)",
             rusqlite::params![report.id, position as i64, photo.sha256],

@@ -135,7 +135,7 @@ async fn invalid_utf8_anywhere_in_a_body_is_400_invalid_utf8() {
     unknown["from_a_newer_device"] = json!("MARK");
     let unknown = with_invalid_utf8(&unknown.to_string());
     let mut known = report.clone();
-    known.description = "MARK".into();
+    known.content.description = "MARK".into();
     let known = with_invalid_utf8(&serde_json::to_string(&known).expect("json"));
     for body in [unknown.clone(), known] {
         let response = put_raw(&served, &device, &report.id, body).await;
@@ -299,7 +299,7 @@ async fn photo_ids_are_checked_by_the_photo_routes_and_in_reports() {
     // A report naming a photo by something that is no photo id: refused for good, not "upload
     // the missing photos" (a device would loop on that).
     let mut bad = report("0195c000-0000-7000-8000-000000000031", &photo);
-    bad.photos[0].sha256 = "../../photos/x".into();
+    bad.content.photos[0].sha256 = "../../photos/x".into();
     problem(
         put_report(&served, &device, &bad).await,
         StatusCode::BAD_REQUEST,
@@ -370,8 +370,8 @@ async fn nothing_from_a_hostile_request_reaches_the_log() {
     const LON: f64 = 120.621_234_5;
     let marked = |id: &str| {
         let mut report = report(id, &photo);
-        report.description = TEXT.into();
-        let fix = report.fix.as_mut().expect("the fixture has a fix");
+        report.content.description = TEXT.into();
+        let fix = report.content.fix.as_mut().expect("the fixture has a fix");
         fix.lat = LAT;
         fix.lon = LON;
         report
@@ -384,7 +384,7 @@ async fn nothing_from_a_hostile_request_reaches_the_log() {
         StatusCode::CREATED
     );
     let mut conflicting = good.clone();
-    conflicting.description = format!("{TEXT} again");
+    conflicting.content.description = format!("{TEXT} again");
     assert_eq!(
         put_report(&served, &device, &conflicting).await.status(),
         StatusCode::CONFLICT

@@ -187,13 +187,13 @@ async fn extreme_times_in_a_report_are_findings_not_a_server_error() {
     // Each is a schema-valid i64 far from any real clock: the differences validation takes
     // between them overflowed (a panic, 500) before.
     let cases: [(&str, Edit); 3] = [
-        ("captured at i64::MIN", |r| r.captured_at_ms = i64::MIN),
+        ("captured at i64::MIN", |r| r.content.captured_at_ms = i64::MIN),
         ("fix at i64::MIN, EXIF at i64::MAX", |r| {
-            r.fix.as_mut().expect("fix").fix_time_ms = i64::MIN;
-            r.photos[0].exif_taken_at_ms = Some(i64::MAX);
+            r.content.fix.as_mut().expect("fix").fix_time_ms = i64::MIN;
+            r.content.photos[0].exif_taken_at_ms = Some(i64::MAX);
         }),
         ("EXIF at i64::MIN", |r| {
-            r.photos[0].exif_taken_at_ms = Some(i64::MIN)
+            r.content.photos[0].exif_taken_at_ms = Some(i64::MIN)
         }),
     ];
     for (n, (what, edit)) in cases.into_iter().enumerate() {

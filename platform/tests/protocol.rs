@@ -222,7 +222,7 @@ async fn report_upload_is_idempotent_and_conflicts_are_refused() {
     );
 
     let mut changed = report.clone();
-    changed.description = "不同的描述".into();
+    changed.content.description = "不同的描述".into();
     let conflict = put_report(&served, &device, &changed).await;
     problem(conflict, StatusCode::CONFLICT, "report_conflict").await;
 
@@ -370,7 +370,7 @@ async fn a_report_before_its_photos_is_refused_until_they_arrive() {
     // A declared size that differs from the bytes held is refused.
     let mut lying = report.clone();
     lying.id = "0195a000-0000-7000-8000-0000000000a2".into();
-    lying.photos[0].bytes += 1;
+    lying.content.photos[0].bytes += 1;
     let response = put_report(&served, &device, &lying).await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY, "photo_size_mismatch").await;
 }
@@ -390,7 +390,7 @@ async fn reports_failing_validation_get_the_findings() {
         .find(|s| s.rules.police_element.is_some() && !s.rules.roles.contains(&Role::Volunteer))
         .expect("the bundled list has police-element subtypes volunteers may not file");
     let mut volunteer = report("0195a000-0000-7000-8000-0000000000b1", &photo);
-    volunteer.reporter.role = Role::Volunteer;
+    volunteer.content.reporter.role = Role::Volunteer;
     volunteer.category = police.category.clone();
     volunteer.subtype = police.code.clone();
     volunteer.problem = list.problems_of(&police.code)[0].code.clone();
@@ -407,7 +407,7 @@ async fn reports_failing_validation_get_the_findings() {
 
     // No photo where one is required.
     let mut bare = report("0195a000-0000-7000-8000-0000000000b2", &photo);
-    bare.photos.clear();
+    bare.content.photos.clear();
     let response = put_report(&served, &device, &bare).await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["findings"][0]["code"], "photo.too_few");
@@ -449,7 +449,7 @@ async fn bodies_over_the_limits_are_413_problems() {
     let served = start(cfg).await;
     let device = enroll(&served).await;
     let mut report = report("0195a000-0000-7000-8000-0000000000c1", &photo_bytes(1, 10));
-    report.description = "长".repeat(100_000); // ~300 KB of UTF-8
+    report.content.description = "长".repeat(100_000); // ~300 KB of UTF-8
     let response = put_report(&served, &device, &report).await;
     let body = problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     assert_eq!(body["limit_bytes"], 256 * 1024);

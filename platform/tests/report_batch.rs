@@ -178,7 +178,7 @@ async fn an_item_failing_validation_is_refused_alone() {
     upload_photo(&served, &device, &photo).await;
     let before = report("0195b000-0000-7000-8000-000000000011", &photo);
     let mut bare = report("0195b000-0000-7000-8000-000000000012", &photo);
-    bare.photos.clear();
+    bare.content.photos.clear();
     let after = report("0195b000-0000-7000-8000-000000000013", &photo);
 
     let results = results_of(post_batch(&served, &device, batch_of(&[&before, &bare, &after])).await).await;
@@ -264,7 +264,7 @@ async fn an_item_reusing_a_stored_id_with_other_content_is_a_conflict() {
         StatusCode::CREATED
     );
     let mut changed = original.clone();
-    changed.description = "另一个描述".into();
+    changed.content.description = "另一个描述".into();
     let next = report("0195b000-0000-7000-8000-000000000032", &photo);
 
     let results = results_of(post_batch(&served, &device, batch_of(&[&changed, &next])).await).await;
@@ -295,7 +295,7 @@ async fn malformed_and_oversized_items_are_refused_alone() {
     upload_photo(&served, &device, &photo).await;
     let first = report("0195b000-0000-7000-8000-000000000041", &photo);
     let mut oversized = report("0195b000-0000-7000-8000-000000000042", &photo);
-    oversized.description = "长".repeat(100_000); // ~300 KB of UTF-8, over the 256 KiB of a report
+    oversized.content.description = "长".repeat(100_000); // ~300 KB of UTF-8, over the 256 KiB of a report
     let last = report("0195b000-0000-7000-8000-000000000043", &photo);
     let body = json!({"reports": [
         first,
@@ -393,7 +393,7 @@ async fn a_batch_over_its_limits_is_413() {
     let large: Vec<SubmittedReport> = (0..5)
         .map(|n| {
             let mut report = report(&format!("0195b000-0000-7000-8000-0000000008{n:02}"), &photo);
-            report.description = "长".repeat(80_000); // ~240 KB
+            report.content.description = "长".repeat(80_000); // ~240 KB
             report
         })
         .collect();

@@ -67,9 +67,9 @@ async fn report_by(
     let photo = photo_bytes(n, 900);
     upload_photo(served, device, &photo).await;
     let mut report = report(&format!("0195a000-0000-7000-8000-0000000010{n:02x}"), &photo);
-    report.reporter.reporter_id = reporter.into();
-    report.reporter.role = role;
-    report.reporter.grid_ids = grids.iter().map(|g| g.to_string()).collect();
+    report.content.reporter.reporter_id = reporter.into();
+    report.content.reporter.role = role;
+    report.content.reporter.grid_ids = grids.iter().map(|g| g.to_string()).collect();
     report
 }
 
@@ -251,7 +251,7 @@ async fn a_development_device_is_held_to_the_reporter_of_its_first_stored_report
     let device = enroll(&served).await;
     // A first report refused by validation binds nothing.
     let mut invalid = report_by(&served, &device, 1, "w-0009", Role::Inspector, &[]).await;
-    invalid.photos.clear();
+    invalid.content.photos.clear();
     let response = put_report(&served, &device, &invalid).await;
     problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
@@ -356,7 +356,7 @@ async fn head_tells_a_photo_only_to_its_uploaders_and_reporters() {
     }
     // Once a report of the stranger naming it is stored, it may learn it.
     let mut report = report("0195a000-0000-7000-8000-000000002001", &photo);
-    report.reporter.reporter_id = "w-0002".into();
+    report.content.reporter.reporter_id = "w-0002".into();
     assert_eq!(
         put_report(&served, &stranger, &report).await.status(),
         StatusCode::CREATED

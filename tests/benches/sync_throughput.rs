@@ -274,7 +274,7 @@ fn seed(root: &Path, n: u64, photo_bytes: Option<usize>, reporters: u64) -> Seed
                 if stored.bytes as usize <= size * 9 / 10 || width <= 640 {
                     let id = submit_template(&client, Some(&input));
                     let report = client.report(&id).expect("template");
-                    let sha = &report.photos[0].sha256;
+                    let sha = &report.content.photos[0].sha256;
                     break (id, Some(client.photos().read(sha).expect("stored photo")));
                 }
                 width = width * 4 / 5;

@@ -233,12 +233,19 @@ fn accepted_reports_survive_repeated_kill_9() {
     let mut report_photos: HashMap<String, Vec<String>> = HashMap::new();
     for entry in &queue {
         let report = client.report(&entry.report_id).expect("queued report loads");
-        assert!(!report.photos.is_empty(), "report {} has no photo", report.id);
-        assert_eq!(entry.photos as usize, report.photos.len());
-        for p in &report.photos {
+        assert!(
+            !report.content.photos.is_empty(),
+            "report {} has no photo",
+            report.id
+        );
+        assert_eq!(entry.photos as usize, report.content.photos.len());
+        for p in &report.content.photos {
             check_photo(&client, &p.sha256, &format!("report {}", report.id));
         }
-        report_photos.insert(report.id, report.photos.into_iter().map(|p| p.sha256).collect());
+        report_photos.insert(
+            report.id,
+            report.content.photos.into_iter().map(|p| p.sha256).collect(),
+        );
     }
 
     // Every draft left behind loads, on its own and in the list, and is not also a report.
@@ -253,12 +260,12 @@ fn accepted_reports_survive_repeated_kill_9() {
             "{} is both a draft and a report",
             draft.id
         );
-        for p in &draft.photos {
+        for p in &draft.content.photos {
             check_photo(&client, &p.sha256, &format!("draft {}", draft.id));
         }
         draft_photos.insert(
             draft.id.clone(),
-            draft.photos.iter().map(|p| p.sha256.clone()).collect(),
+            draft.content.photos.iter().map(|p| p.sha256.clone()).collect(),
         );
     }
     // Every draft `create_draft` returned is still a draft or became a report, and every

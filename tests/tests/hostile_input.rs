@@ -326,7 +326,7 @@ fn impossible_fixes_are_refused_and_change_nothing() {
             },
         )
         .expect("edge fix");
-    assert_eq!(edge.fix.map(|f| (f.lat, f.lon)), Some((90.0, -180.0)));
+    assert_eq!(edge.content.fix.map(|f| (f.lat, f.lon)), Some((90.0, -180.0)));
 }
 
 // --- text ----------------------------------------------------------------------------------
@@ -359,6 +359,7 @@ fn descriptions_have_a_hard_limit_and_a_policy_limit() {
         client
             .set_description(&id, &at_limit)
             .expect("2,000 chars accepted")
+            .content
             .description,
         at_limit
     );
@@ -549,6 +550,7 @@ fn attribute_values_of_the_wrong_type_are_refused() {
         client
             .set_attribute(&other, "rental_rooms", "12")
             .expect("a number")
+            .content
             .attributes["rental_rooms"],
         "12"
     );
@@ -590,10 +592,10 @@ fn sql_looking_strings_are_stored_verbatim() {
         .expect("component");
 
     let draft = client.draft(&id).expect("draft");
-    assert_eq!(draft.reporter.reporter_id, reporter);
-    assert_eq!(draft.description, description);
-    assert_eq!(draft.attributes["company_name"], company);
-    assert_eq!(draft.component_id.as_deref(), Some(component));
+    assert_eq!(draft.content.reporter.reporter_id, reporter);
+    assert_eq!(draft.content.description, description);
+    assert_eq!(draft.content.attributes["company_name"], company);
+    assert_eq!(draft.content.component_id.as_deref(), Some(component));
 
     assert_eq!(
         client.submit(&id, WarningResponse::default()).expect("submit"),
@@ -602,10 +604,10 @@ fn sql_looking_strings_are_stored_verbatim() {
         }
     );
     let report = client.report(&id).expect("report");
-    assert_eq!(report.reporter.reporter_id, reporter);
-    assert_eq!(report.description, description);
-    assert_eq!(report.attributes["company_name"], company);
-    assert_eq!(report.component_id.as_deref(), Some(component));
+    assert_eq!(report.content.reporter.reporter_id, reporter);
+    assert_eq!(report.content.description, description);
+    assert_eq!(report.content.attributes["company_name"], company);
+    assert_eq!(report.content.component_id.as_deref(), Some(component));
     assert_eq!(client.queue().expect("queue").len(), 1);
     drop(client);
 
@@ -618,7 +620,10 @@ fn sql_looking_strings_are_stored_verbatim() {
         .expect("reporter column");
     assert_eq!(stored, reporter);
     let reopened = Client::open(&data).expect("reopen");
-    assert_eq!(reopened.report(&id).expect("report").description, description);
+    assert_eq!(
+        reopened.report(&id).expect("report").content.description,
+        description
+    );
 }
 
 fn read_only(data: &Path) -> rusqlite::Connection {

@@ -187,7 +187,11 @@ impl Bench {
         let after = self.snapshot();
         let added: Vec<_> = after.media.iter().filter(|p| !before.media.contains(p)).collect();
         assert_eq!(added.len(), 2, "{name}: photo and thumbnail, got {added:?}");
-        assert_eq!(after.draft.photos.len(), before.draft.photos.len() + 1, "{name}");
+        assert_eq!(
+            after.draft.content.photos.len(),
+            before.draft.content.photos.len() + 1,
+            "{name}"
+        );
         // One open instance per directory: this one is closed before the next snapshot opens.
         let stored = {
             let client = self.client();
@@ -198,8 +202,8 @@ impl Bench {
         };
         let cleaned = self.snapshot();
         assert_eq!(
-            (&cleaned.draft.photos, &cleaned.media),
-            (&before.draft.photos, &before.media),
+            (&cleaned.draft.content.photos, &cleaned.media),
+            (&before.draft.content.photos, &before.media),
             "{name}: cleanup"
         );
         let image = image::load_from_memory_with_format(&stored, image::ImageFormat::Jpeg)
@@ -734,6 +738,7 @@ fn absurd_exif_and_polyglots_are_accepted_clean() {
         .client()
         .draft(&bench.draft)
         .expect("draft")
+        .content
         .photos
         .pop()
         .expect("photo");

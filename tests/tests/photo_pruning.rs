@@ -79,7 +79,11 @@ async fn old_delivered_and_unreferenced_photos_go_and_needed_ones_stay() {
         )
         .expect("photo");
     client.discard_draft(&discarded.id).expect("discard");
-    let sha = |id: &str| client.report(id).expect("report").photos[0].sha256.clone();
+    let sha = |id: &str| {
+        client.report(id).expect("report").content.photos[0]
+            .sha256
+            .clone()
+    };
     let (shared, delivered_only) = (sha(&delivered[0]), sha(&delivered[1]));
     assert_eq!(sha(&pending[0]), shared);
 
@@ -129,7 +133,7 @@ async fn old_delivered_and_unreferenced_photos_go_and_needed_ones_stay() {
     assert!(has_photo(&client, &shared) && has_photo(&client, &kept.sha256));
     // The reports themselves are untouched.
     assert_eq!(
-        client.report(&delivered[1]).expect("report").photos[0].sha256,
+        client.report(&delivered[1]).expect("report").content.photos[0].sha256,
         delivered_only
     );
     assert_eq!(client.queue().expect("queue").len(), 3);

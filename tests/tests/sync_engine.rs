@@ -427,7 +427,7 @@ async fn a_photo_the_platform_holds_part_of_is_sent_from_its_offset() {
         let platform = TestPlatform::start(dir.path()).await;
         let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
         let ids = capture(&client, 0, 1, 1, &base_photos(1), 0);
-        let photo = &client.report(&ids[0]).expect("report").photos[0];
+        let photo = &client.report(&ids[0]).expect("report").content.photos[0];
         let bytes = client.photos().read(&photo.sha256).expect("photo bytes");
         let half = bytes.len() / 2;
 

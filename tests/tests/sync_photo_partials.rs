@@ -51,7 +51,7 @@ async fn a_photo_another_device_claimed_with_a_wrong_length_is_delivered() {
         let platform = TestPlatform::start(dir.path()).await;
         let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
         let ids = capture(&client, 0, 1, 1, &base_photos(1), 0);
-        let photo = &client.report(&ids[0]).expect("report").photos[0];
+        let photo = &client.report(&ids[0]).expect("report").content.photos[0];
         let bytes = client.photos().read(&photo.sha256).expect("photo bytes");
 
         // Another device that knows the hash claims it first, with a wrong length.
@@ -89,7 +89,7 @@ async fn an_own_stale_partial_of_another_length_is_started_over() {
         let platform = TestPlatform::start(dir.path()).await;
         let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
         let ids = capture(&client, 0, 1, 1, &base_photos(1), 0);
-        let photo = &client.report(&ids[0]).expect("report").photos[0];
+        let photo = &client.report(&ids[0]).expect("report").content.photos[0];
         let bytes = client.photos().read(&photo.sha256).expect("photo bytes");
         let engine = engine(&client, &platform.url());
         engine.enroll(CODE, "p").await.expect("enroll");

@@ -63,7 +63,7 @@ val captureTests = listOf(
         GridPatrol.open(dir).use { gp ->
             val report = gp.report(reportId)
             assertEquals("03-001", report.subtype)
-            assertEquals("三辆车堵住了消防通道", report.description)
+            assertEquals("三辆车堵住了消防通道", report.content.description)
             val entry = gp.queue().single()
             assertEquals(reportId, entry.reportId)
             assertEquals(OutboxState.PENDING, entry.state)
@@ -71,7 +71,7 @@ val captureTests = listOf(
             // A pending report keeps its photo whatever the retention.
             val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0))
             assertEquals(PhotoPruneSummary(photosRemoved = 0u, thumbsRemoved = 0u, bytesFreed = 0uL), pruned)
-            assertTrue(java.io.File(gp.photoPath(report.photos.single().sha256)).isFile)
+            assertTrue(java.io.File(gp.photoPath(report.content.photos.single().sha256)).isFile)
         }
     },
     test("a validation failure reads in Chinese and English, and blocks submit") {

@@ -71,7 +71,7 @@ val lifecycleTests = listOf(
         opener.join()
         assertEquals(0, failures.get(), "every add succeeded")
         assertEquals(16, adds.get())
-        assertEquals(16, gp.drafts().sumOf { it.photos.size })
+        assertEquals(16, gp.drafts().sumOf { it.content.photos.size })
         gp.close()
     },
     test("observers: several at once, emitting on change, each unsubscribed by close()") {

@@ -59,7 +59,7 @@ val mobileApiTests = listOf(
             assertFailsWith<CharacterCodingException> { gp.setDescription(draft.id, "井盖\uD800缺失") }
             assertEquals(draft, gp.draft(draft.id))
             // A proper pair (an emoji) is fine.
-            assertEquals("井盖😀", gp.setDescription(draft.id, "井盖😀").description)
+            assertEquals("井盖😀", gp.setDescription(draft.id, "井盖😀").content.description)
         }
     },
 )

@@ -131,7 +131,7 @@ val patrolTests = listOf(
                 draft.id, WarningResponse(acknowledged = validation.warnings.map { it.code }, overrideReason = null),
             )
             val reportId = assertIs<SubmitOutcome.Submitted>(outcome).reportId
-            assertEquals(lamp.id, gp.report(reportId).componentId)
+            assertEquals(lamp.id, gp.report(reportId).content.componentId)
 
             val stopped = gp.stopPatrol(patrol.id)
             assertEquals(PatrolState.STOPPED, stopped.state)

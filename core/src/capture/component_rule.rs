@@ -28,6 +28,7 @@ pub fn check_component(
     report: &mut ValidationReport,
 ) {
     let Some(id) = draft
+        .content
         .component_id
         .as_deref()
         .map(str::trim)
@@ -78,7 +79,7 @@ pub fn check_component(
             format!("Component {id} is a {type_en}; this kind of event is not about that type"),
         );
     }
-    if let Some(fix) = &draft.fix {
+    if let Some(fix) = &draft.content.fix {
         let distance = distance_m(fix.lat, fix.lon, component.lat, component.lon);
         let allowed = COMPONENT_NEAR_M + fix.accuracy_m.max(0.0);
         if distance > allowed {
@@ -100,7 +101,7 @@ mod tests {
     use std::sync::OnceLock;
 
     use super::*;
-    use crate::capture::Reporter;
+    use crate::capture::{ReportContent, Reporter};
     use crate::location::{Datum, LocationFix, LocationProvider};
     use crate::taxonomy::Role;
 
@@ -114,29 +115,31 @@ mod tests {
         let lamp = index().get("320506-LD-00421").expect("sample lamp");
         Draft {
             id: "d-1".into(),
-            reporter: Reporter {
-                reporter_id: "insp-1".into(),
-                role: Role::Inspector,
-                grid_ids: Vec::new(),
-            },
             subtype: Some(subtype.into()),
             problem: None,
-            fix: Some(LocationFix {
-                lat: lamp.lat + north_m / 111_195.0,
-                lon: lamp.lon,
-                accuracy_m: 5.0,
-                fix_time_ms: 0,
-                provider: LocationProvider::Gps,
-                is_mock: false,
-                datum: Datum::Wgs84,
-            }),
-            input_datum: Some(Datum::Wgs84),
-            photos: Vec::new(),
-            attributes: Default::default(),
-            description: String::new(),
-            component_id: Some(component.into()),
-            disposed_on_spot: false,
-            captured_at_ms: 0,
+            content: ReportContent {
+                reporter: Reporter {
+                    reporter_id: "insp-1".into(),
+                    role: Role::Inspector,
+                    grid_ids: Vec::new(),
+                },
+                fix: Some(LocationFix {
+                    lat: lamp.lat + north_m / 111_195.0,
+                    lon: lamp.lon,
+                    accuracy_m: 5.0,
+                    fix_time_ms: 0,
+                    provider: LocationProvider::Gps,
+                    is_mock: false,
+                    datum: Datum::Wgs84,
+                }),
+                input_datum: Some(Datum::Wgs84),
+                photos: Vec::new(),
+                attributes: Default::default(),
+                description: String::new(),
+                component_id: Some(component.into()),
+                disposed_on_spot: false,
+                captured_at_ms: 0,
+            },
             updated_at_ms: 0,
         }
     }

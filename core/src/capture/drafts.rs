@@ -28,7 +28,7 @@ pub(crate) fn insert_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
          VALUES (?1, 'draft', ?2, ?3, ?4, ?5)",
         params![
             draft.id,
-            draft.reporter.reporter_id,
+            draft.content.reporter.reporter_id,
             body,
             draft.updated_at_ms,
             body_sha256(body.as_bytes())
@@ -145,10 +145,10 @@ pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_m
             now_ms,
             report.subtype,
             report.problem,
-            report.fix.map(|f| f.lat),
-            report.fix.map(|f| f.lon),
-            report.captured_at_ms,
-            report.photos.len() as i64,
+            report.content.fix.map(|f| f.lat),
+            report.content.fix.map(|f| f.lon),
+            report.content.captured_at_ms,
+            report.content.photos.len() as i64,
             report.submitted_at_ms,
             body_sha256(body.as_bytes()),
         ],

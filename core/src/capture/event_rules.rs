@@ -75,7 +75,7 @@ pub(super) fn problem(
 
 /// `role.not_allowed`: the reporter's role is not among the subtype's.
 pub(super) fn role(draft: &Draft, subtype: &Subtype, report: &mut ValidationReport) {
-    let role = draft.reporter.role;
+    let role = draft.content.reporter.role;
     if !subtype.rules.roles.contains(&role) {
         report.error(
             "role.not_allowed",

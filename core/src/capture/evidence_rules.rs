@@ -12,11 +12,12 @@ use super::{CapturePolicy, Draft, PhotoKind, ValidationReport};
 pub(super) fn photo_counts(draft: &Draft, subtype: &Subtype, report: &mut ValidationReport) {
     let rules = &subtype.rules;
     let evidence = draft
+        .content
         .photos
         .iter()
         .filter(|p| p.kind == PhotoKind::Evidence)
         .count() as u32;
-    let total = draft.photos.len() as u32;
+    let total = draft.content.photos.len() as u32;
     if evidence < rules.evidence.min_photos {
         report.error(
             "photo.too_few",
@@ -45,7 +46,7 @@ pub(super) fn photo_counts(draft: &Draft, subtype: &Subtype, report: &mut Valida
 /// it, with the after photo it may ask for.
 pub(super) fn disposal(draft: &Draft, subtype: &Subtype, report: &mut ValidationReport) {
     let rules = &subtype.rules;
-    if !draft.disposed_on_spot {
+    if !draft.content.disposed_on_spot {
         return;
     }
     if !rules.on_site_disposal {
@@ -56,7 +57,7 @@ pub(super) fn disposal(draft: &Draft, subtype: &Subtype, report: &mut Validation
             "This kind of event cannot be closed on the spot; report it for handling",
         );
     } else if rules.evidence.after_photo_to_close_on_spot
-        && !draft.photos.iter().any(|p| p.kind == PhotoKind::After)
+        && !draft.content.photos.iter().any(|p| p.kind == PhotoKind::After)
     {
         report.error(
             "photo.after_missing",
@@ -70,7 +71,7 @@ pub(super) fn disposal(draft: &Draft, subtype: &Subtype, report: &mut Validation
 /// `photo.too_small` (any subtype), and with a fix `photo.exif_time_mismatch` /
 /// `photo.exif_gps_mismatch` (warnings: an old or elsewhere photo).
 pub(super) fn photo_consistency(draft: &Draft, policy: &CapturePolicy, report: &mut ValidationReport) {
-    for (i, photo) in draft.photos.iter().enumerate() {
+    for (i, photo) in draft.content.photos.iter().enumerate() {
         let field = format!("photos[{i}]");
         if photo.original_width.min(photo.original_height) < policy.min_photo_short_edge {
             report.error(
@@ -90,7 +91,7 @@ pub(super) fn photo_consistency(draft: &Draft, policy: &CapturePolicy, report: &
                 ),
             );
         }
-        let Some(fix) = &draft.fix else { continue };
+        let Some(fix) = &draft.content.fix else { continue };
         if let Some(taken) = photo.exif_taken_at_ms {
             let apart_s = taken.abs_diff(fix.fix_time_ms) / 1000;
             if apart_s > u64::from(policy.exif_time_tolerance_s) {

@@ -12,7 +12,7 @@ use super::{CapturePolicy, Draft, ValidationReport};
 pub(super) fn attributes(draft: &Draft, subtype: &Subtype, report: &mut ValidationReport) {
     let rules = &subtype.rules;
     for attribute in &rules.attributes {
-        match draft.attributes.get(&attribute.code) {
+        match draft.content.attributes.get(&attribute.code) {
             None => {
                 if attribute.required {
                     report.error(
@@ -35,7 +35,7 @@ pub(super) fn attributes(draft: &Draft, subtype: &Subtype, report: &mut Validati
             }
         }
     }
-    let mut codes: Vec<&String> = draft.attributes.keys().collect();
+    let mut codes: Vec<&String> = draft.content.attributes.keys().collect();
     codes.sort();
     for code in codes {
         if !rules.attributes.iter().any(|a| &a.code == code) {
@@ -54,7 +54,11 @@ pub(super) fn attributes(draft: &Draft, subtype: &Subtype, report: &mut Validati
 pub(super) fn component_given(draft: &Draft, subtype: &Subtype, report: &mut ValidationReport) {
     if let Some(component) = &subtype.rules.component
         && component.required
-        && draft.component_id.as_deref().is_none_or(|c| c.trim().is_empty())
+        && draft
+            .content
+            .component_id
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty())
     {
         report.error(
             "component.missing",
@@ -67,7 +71,7 @@ pub(super) fn component_given(draft: &Draft, subtype: &Subtype, report: &mut Val
 
 /// `description.too_long`, counted in characters (a Chinese character is one).
 pub(super) fn description(draft: &Draft, policy: &CapturePolicy, report: &mut ValidationReport) {
-    let chars = draft.description.chars().count();
+    let chars = draft.content.description.chars().count();
     if chars > policy.description_max_chars as usize {
         report.error(
             "description.too_long",

@@ -13,7 +13,7 @@ use super::{CapturePolicy, Draft, ValidationReport};
 /// The draft's fix when it is a real position (finite, on the globe, not (0,0)): the rules that
 /// measure from the fix use only such a one.
 fn usable_fix(draft: &Draft) -> Option<&LocationFix> {
-    draft.fix.as_ref().filter(|fix| {
+    draft.content.fix.as_ref().filter(|fix| {
         fix.lat.is_finite()
             && fix.lon.is_finite()
             && fix.lat.abs() <= 90.0
@@ -32,7 +32,7 @@ pub(super) fn fix(
     report: &mut ValidationReport,
 ) {
     let rules = &subtype.rules.location;
-    let Some(fix) = &draft.fix else {
+    let Some(fix) = &draft.content.fix else {
         if rules.required {
             report.error(
                 "location.missing",
@@ -109,7 +109,7 @@ pub(super) fn own_grid(
     let (Some(grids), false) = (grids, rules.own_grid == OwnGridPolicy::NoCheck) else {
         return;
     };
-    let own = &draft.reporter.grid_ids;
+    let own = &draft.content.reporter.grid_ids;
     if own.is_empty() {
         return;
     }
@@ -154,14 +154,14 @@ pub(super) fn duplicate(
     earlier: &[EarlierReport],
     report: &mut ValidationReport,
 ) {
-    let Some(fix) = &draft.fix else {
+    let Some(fix) = &draft.content.fix else {
         return;
     };
     let window_ms = u64::from(policy.duplicate_window_s) * 1000;
     if let Some(earlier) = earlier.iter().find(|e| {
         e.id != draft.id
             && e.subtype == subtype.code
-            && e.captured_at_ms.abs_diff(draft.captured_at_ms) <= window_ms
+            && e.captured_at_ms.abs_diff(draft.content.captured_at_ms) <= window_ms
             && distance_m(e.lat, e.lon, fix.lat, fix.lon) <= f64::from(policy.duplicate_radius_m)
     }) {
         report.warning(

@@ -6,6 +6,7 @@
 //! moves a valid draft into the reports and the outbox in one durable transaction. It does not
 //! send anything (the sync engine works the outbox) and does not process photos (see `media`).
 
+mod assemble;
 mod component_rule;
 mod drafts;
 mod event_rules;
@@ -34,6 +35,7 @@ pub use validate::{EarlierReport, validate, validate_submitted};
 
 pub(crate) use field_rules::check_attribute_value;
 
+pub(crate) use assemble::assemble;
 pub(crate) use drafts::*;
 
 use crate::location::LocationFix;
@@ -90,15 +92,13 @@ pub struct DraftPhoto {
     pub exif_lon: Option<f64>,
 }
 
-/// A report being filled in. Every field is persisted as soon as it is set.
+/// What a worker reports, the same in a draft and in the submitted report: who, where, the
+/// photos, the attributes and the words. One record, flattened into both ([`Draft`],
+/// [`SubmittedReport`]), so their JSON is what it was when each listed these fields itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Draft {
-    /// The report id, made on the device (UUID v7); the same id names the submitted report.
-    pub id: String,
+pub struct ReportContent {
     pub reporter: Reporter,
-    pub subtype: Option<String>,
-    pub problem: Option<String>,
     /// Always WGS-84 once stored; `input_datum` says what the app gave.
     pub fix: Option<LocationFix>,
     pub input_datum: Option<crate::location::Datum>,
@@ -114,6 +114,18 @@ pub struct Draft {
     pub disposed_on_spot: bool,
     /// When capture started (device clock), Unix ms.
     pub captured_at_ms: i64,
+}
+
+/// A report being filled in. Every field is persisted as soon as it is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Draft {
+    /// The report id, made on the device (UUID v7); the same id names the submitted report.
+    pub id: String,
+    pub subtype: Option<String>,
+    pub problem: Option<String>,
+    #[serde(flatten)]
+    pub content: ReportContent,
     pub updated_at_ms: i64,
 }
 
@@ -176,26 +188,19 @@ impl OutboxState {
     }
 }
 
-/// A submitted report as stored on the device: what the platform will receive.
+/// A submitted report as stored on the device: what the platform will receive. Made from a
+/// valid draft by [`assemble`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SubmittedReport {
     pub id: String,
-    pub reporter: Reporter,
     pub category: String,
     pub subtype: String,
     pub problem: String,
-    pub fix: Option<LocationFix>,
-    pub input_datum: Option<crate::location::Datum>,
+    #[serde(flatten)]
+    pub content: ReportContent,
     /// The basic grid the fix lies in (level 3), when grids are installed and it lies in one.
     pub grid_id: Option<String>,
-    pub photos: Vec<DraftPhoto>,
-    #[serde(serialize_with = "sorted")]
-    pub attributes: HashMap<String, String>,
-    pub description: String,
-    pub component_id: Option<String>,
-    pub disposed_on_spot: bool,
-    pub captured_at_ms: i64,
     pub submitted_at_ms: i64,
     pub event_list_version: String,
     pub event_list_sha256: String,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::{CapturePolicy, Draft, DraftPhoto, PhotoKind, Reporter, ValidationReport};
+use super::{CapturePolicy, Draft, DraftPhoto, PhotoKind, ReportContent, Reporter, ValidationReport};
 use super::{event_rules, evidence_rules, field_rules, location_rules};
 use crate::capture::EarlierReport;
 use crate::grid::GridIndex;
@@ -86,23 +86,31 @@ fn draft(subtype: &Subtype) -> Draft {
     let problem = list().problems_of(&subtype.code)[0].code.clone();
     Draft {
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
-        reporter: Reporter {
-            reporter_id: "insp-rules".into(),
-            role: Role::Inspector,
-            grid_ids: vec![],
-        },
         subtype: Some(subtype.code.clone()),
         problem: Some(problem),
-        fix: Some(a_fix(31.27, 120.62)),
-        input_datum: Some(Datum::Wgs84),
-        photos: vec![photo(PhotoKind::Evidence)],
-        attributes: HashMap::new(),
-        description: String::new(),
-        component_id: None,
-        disposed_on_spot: false,
-        captured_at_ms: NOW - 2_000,
+        content: ReportContent {
+            reporter: Reporter {
+                reporter_id: "insp-rules".into(),
+                role: Role::Inspector,
+                grid_ids: vec![],
+            },
+            fix: Some(a_fix(31.27, 120.62)),
+            input_datum: Some(Datum::Wgs84),
+            photos: vec![photo(PhotoKind::Evidence)],
+            attributes: HashMap::new(),
+            description: String::new(),
+            component_id: None,
+            disposed_on_spot: false,
+            captured_at_ms: NOW - 2_000,
+        },
         updated_at_ms: NOW - 1_000,
     }
+}
+
+fn without_fix(draft: &Draft) -> Draft {
+    let mut draft = draft.clone();
+    draft.content.fix = None;
+    draft
 }
 
 fn codes(report: &ValidationReport) -> Vec<&str> {
@@ -180,7 +188,7 @@ fn the_event_rules_name_a_missing_unknown_or_foreign_subtype_and_problem() {
 fn the_role_rule_refuses_a_role_the_subtype_does_not_list() {
     let mut subtype = subtype();
     let mut volunteer = draft(&subtype);
-    volunteer.reporter.role = Role::Volunteer;
+    volunteer.content.reporter.role = Role::Volunteer;
     assert_eq!(
         run(|r| event_rules::role(&volunteer, &subtype, r)),
         ["role.not_allowed"]
@@ -194,12 +202,12 @@ fn the_photo_counts_rule_counts_evidence_for_the_minimum_and_all_photos_for_the_
     let subtype = subtype();
     let mut d = draft(&subtype);
     assert!(run(|r| evidence_rules::photo_counts(&d, &subtype, r)).is_empty());
-    d.photos = vec![photo(PhotoKind::After)];
+    d.content.photos = vec![photo(PhotoKind::After)];
     assert_eq!(
         run(|r| evidence_rules::photo_counts(&d, &subtype, r)),
         ["photo.too_few"]
     );
-    d.photos = vec![
+    d.content.photos = vec![
         photo(PhotoKind::Evidence),
         photo(PhotoKind::Evidence),
         photo(PhotoKind::After),
@@ -219,12 +227,12 @@ fn the_disposal_rule_needs_a_subtype_that_allows_it_and_its_after_photo() {
         run(|r| evidence_rules::disposal(&d, &subtype, r)).is_empty(),
         "not closed on the spot"
     );
-    d.disposed_on_spot = true;
+    d.content.disposed_on_spot = true;
     assert_eq!(
         run(|r| evidence_rules::disposal(&d, &subtype, r)),
         ["photo.after_missing"]
     );
-    d.photos.push(photo(PhotoKind::After));
+    d.content.photos.push(photo(PhotoKind::After));
     assert!(run(|r| evidence_rules::disposal(&d, &subtype, r)).is_empty());
     subtype.rules.on_site_disposal = false;
     assert_eq!(
@@ -239,9 +247,9 @@ fn the_photo_consistency_rule_checks_size_and_exif_against_the_fix() {
     let subtype = subtype();
     let mut d = draft(&subtype);
     assert!(run(|r| evidence_rules::photo_consistency(&d, &policy, r)).is_empty());
-    d.photos[0].original_width = policy.min_photo_short_edge - 1;
-    let fix = d.fix.expect("the draft has a fix");
-    d.photos.push(DraftPhoto {
+    d.content.photos[0].original_width = policy.min_photo_short_edge - 1;
+    let fix = d.content.fix.expect("the draft has a fix");
+    d.content.photos.push(DraftPhoto {
         exif_taken_at_ms: Some(fix.fix_time_ms - i64::from(policy.exif_time_tolerance_s) * 1000 - 60_000),
         exif_lat: Some(fix.lat + 0.05),
         exif_lon: Some(fix.lon),
@@ -256,7 +264,7 @@ fn the_photo_consistency_rule_checks_size_and_exif_against_the_fix() {
         ]
     );
     // Without a fix there is nothing to compare EXIF with; the size still counts.
-    d.fix = None;
+    d.content.fix = None;
     assert_eq!(
         run(|r| evidence_rules::photo_consistency(&d, &policy, r)),
         ["photo.too_small"]
@@ -291,11 +299,11 @@ fn the_attribute_rule_names_missing_invalid_and_unknown_attributes() {
         ["attribute.missing"],
         "only the required one"
     );
-    d.attributes.insert("count".into(), "3".into());
+    d.content.attributes.insert("count".into(), "3".into());
     assert!(run(|r| field_rules::attributes(&d, &subtype, r)).is_empty());
-    d.attributes.insert("count".into(), "11".into());
-    d.attributes.insert("zeta".into(), "x".into());
-    d.attributes.insert("alpha".into(), "y".into());
+    d.content.attributes.insert("count".into(), "11".into());
+    d.content.attributes.insert("zeta".into(), "x".into());
+    d.content.attributes.insert("alpha".into(), "y".into());
     let mut report = ValidationReport::default();
     field_rules::attributes(&d, &subtype, &mut report);
     let fields: Vec<&str> = report.errors.iter().map(|f| f.field.as_str()).collect();
@@ -326,12 +334,12 @@ fn the_component_rule_needs_a_number_that_is_not_blank() {
         run(|r| field_rules::component_given(&d, &subtype, r)),
         ["component.missing"]
     );
-    d.component_id = Some("   ".into());
+    d.content.component_id = Some("   ".into());
     assert_eq!(
         run(|r| field_rules::component_given(&d, &subtype, r)),
         ["component.missing"]
     );
-    d.component_id = Some("LD-0001".into());
+    d.content.component_id = Some("LD-0001".into());
     assert!(run(|r| field_rules::component_given(&d, &subtype, r)).is_empty());
 }
 
@@ -340,12 +348,12 @@ fn the_description_rule_counts_characters_not_bytes() {
     let policy = CapturePolicy::default();
     let subtype = subtype();
     let mut d = draft(&subtype);
-    d.description = "井".repeat(policy.description_max_chars as usize);
+    d.content.description = "井".repeat(policy.description_max_chars as usize);
     assert!(
         run(|r| field_rules::description(&d, &policy, r)).is_empty(),
         "at the limit"
     );
-    d.description.push('盖');
+    d.content.description.push('盖');
     assert_eq!(
         run(|r| field_rules::description(&d, &policy, r)),
         ["description.too_long"]
@@ -359,19 +367,10 @@ fn the_fix_rule_names_each_kind_of_bad_fix() {
     let good = draft(&subtype);
     let rule = |d: &Draft, s: &Subtype| run(|r| location_rules::fix(d, s, &policy, NOW, r));
     assert!(rule(&good, &subtype).is_empty());
-    assert_eq!(
-        rule(
-            &Draft {
-                fix: None,
-                ..good.clone()
-            },
-            &subtype
-        ),
-        ["location.missing"]
-    );
+    assert_eq!(rule(&without_fix(&good), &subtype), ["location.missing"]);
     let with = |change: fn(&mut LocationFix)| {
         let mut d = good.clone();
-        change(d.fix.as_mut().expect("the draft has a fix"));
+        change(d.content.fix.as_mut().expect("the draft has a fix"));
         d
     };
     assert_eq!(rule(&with(|f| f.lat = f64::NAN), &subtype), ["location.invalid"]);
@@ -393,7 +392,7 @@ fn the_fix_rule_names_each_kind_of_bad_fix() {
         "an allowed pin is not judged by accuracy"
     );
     subtype.rules.location.required = false;
-    assert!(rule(&Draft { fix: None, ..good }, &subtype).is_empty());
+    assert!(rule(&without_fix(&good), &subtype).is_empty());
 }
 
 #[test]
@@ -401,15 +400,15 @@ fn the_own_grid_rule_is_an_error_or_a_warning_as_the_subtype_says() {
     let (own, lat, lon) = own_grid_and_point();
     let mut subtype = subtype();
     let mut d = draft(&subtype);
-    d.reporter.grid_ids = vec![own];
-    d.fix = Some(a_fix(lat, lon));
+    d.content.reporter.grid_ids = vec![own];
+    d.content.fix = Some(a_fix(lat, lon));
     let rule = |d: &Draft, s: &Subtype, g: Option<&GridIndex>| run(|r| location_rules::own_grid(d, s, g, r));
     assert!(
         rule(&d, &subtype, Some(grids())).is_empty(),
         "inside the own grid"
     );
     let mut away = d.clone();
-    away.fix = Some(a_fix(lat + 0.2, lon + 0.2));
+    away.content.fix = Some(a_fix(lat + 0.2, lon + 0.2));
     assert_eq!(rule(&away, &subtype, Some(grids())), ["grid.outside_own"]);
     assert!(
         rule(&away, &subtype, None).is_empty(),
@@ -426,7 +425,7 @@ fn the_own_grid_rule_is_an_error_or_a_warning_as_the_subtype_says() {
     assert!(rule(&away, &subtype, Some(grids())).is_empty());
     // A fix that is no position is the fix rule's finding, not a distance to the grid.
     subtype.rules.location.own_grid = OwnGridPolicy::Error;
-    away.fix = Some(a_fix(0.0, 0.0));
+    away.content.fix = Some(a_fix(0.0, 0.0));
     assert!(rule(&away, &subtype, Some(grids())).is_empty());
 }
 
@@ -435,7 +434,7 @@ fn the_duplicate_rule_warns_of_the_same_subtype_nearby_and_recent_only() {
     let policy = CapturePolicy::default();
     let subtype = subtype();
     let d = draft(&subtype);
-    let fix = d.fix.expect("the draft has a fix");
+    let fix = d.content.fix.expect("the draft has a fix");
     let earlier = |id: &str, code: &str, lat: f64, at: i64| EarlierReport {
         id: id.into(),
         subtype: code.into(),
@@ -446,19 +445,30 @@ fn the_duplicate_rule_warns_of_the_same_subtype_nearby_and_recent_only() {
     let window = i64::from(policy.duplicate_window_s) * 1000;
     let rule = |e: &[EarlierReport]| run(|r| location_rules::duplicate(&d, &subtype, &policy, e, r));
     assert_eq!(
-        rule(&[earlier("r1", &subtype.code, fix.lat, d.captured_at_ms - 1000)]),
+        rule(&[earlier(
+            "r1",
+            &subtype.code,
+            fix.lat,
+            d.content.captured_at_ms - 1000
+        )]),
         ["report.possible_duplicate"]
     );
     assert!(
-        rule(&[earlier(&d.id, &subtype.code, fix.lat, d.captured_at_ms)]).is_empty(),
+        rule(&[earlier(&d.id, &subtype.code, fix.lat, d.content.captured_at_ms)]).is_empty(),
         "itself"
     );
     assert!(
-        rule(&[earlier("r2", "99-999", fix.lat, d.captured_at_ms)]).is_empty(),
+        rule(&[earlier("r2", "99-999", fix.lat, d.content.captured_at_ms)]).is_empty(),
         "another subtype"
     );
     assert!(
-        rule(&[earlier("r3", &subtype.code, fix.lat + 0.01, d.captured_at_ms)]).is_empty(),
+        rule(&[earlier(
+            "r3",
+            &subtype.code,
+            fix.lat + 0.01,
+            d.content.captured_at_ms
+        )])
+        .is_empty(),
         "1 km away"
     );
     assert!(
@@ -466,7 +476,7 @@ fn the_duplicate_rule_warns_of_the_same_subtype_nearby_and_recent_only() {
             "r4",
             &subtype.code,
             fix.lat,
-            d.captured_at_ms - window - 1
+            d.content.captured_at_ms - window - 1
         )])
         .is_empty(),
         "too long ago"

@@ -107,17 +107,17 @@ fn every_step_of_a_draft_survives_a_restart() {
     let client = Client::open(dir.path()).expect("reopen");
     let draft = client.draft(&id).expect("draft survived");
     assert_eq!(draft.problem.as_deref(), Some("04-001-02"));
-    assert_eq!(draft.photos.len(), 1);
+    assert_eq!(draft.content.photos.len(), 1);
     assert_eq!(
-        draft.attributes.get("cover_state").map(String::as_str),
+        draft.content.attributes.get("cover_state").map(String::as_str),
         Some("broken")
     );
-    assert_eq!(draft.description, "人行道上的井盖碎了");
-    assert_eq!(draft.component_id.as_deref(), Some("WS-0192"));
+    assert_eq!(draft.content.description, "人行道上的井盖碎了");
+    assert_eq!(draft.content.component_id.as_deref(), Some("WS-0192"));
     assert!(
         client
             .photos()
-            .contains(&draft.photos[0].sha256)
+            .contains(&draft.content.photos[0].sha256)
             .expect("photo file")
     );
     assert_eq!(client.drafts().expect("list").len(), 1);
@@ -170,7 +170,7 @@ fn submit_moves_a_valid_draft_to_the_outbox_once() {
     assert_eq!(report.subtype, "03-001");
     assert_eq!(report.category, "03");
     assert_eq!(report.event_list_sha256, client.event_list_info().sha256);
-    assert_eq!(report.photos[0].sha256, draft.photos[0].sha256);
+    assert_eq!(report.content.photos[0].sha256, draft.content.photos[0].sha256);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn location_rules_catch_bad_fixes() {
     );
     check(
         LocationFix {
-            fix_time_ms: draft.captured_at_ms - 3_600_000,
+            fix_time_ms: draft.content.captured_at_ms - 3_600_000,
             ..fix(LAT, LON, 5.0)
         },
         "location.stale",
@@ -273,7 +273,10 @@ fn location_rules_catch_bad_fixes() {
             Err(crate::Error::InvalidArgument { field: "fix", .. })
         ));
     }
-    assert_eq!(client.draft(&draft.id).expect("draft").fix, before.fix);
+    assert_eq!(
+        client.draft(&draft.id).expect("draft").content.fix,
+        before.content.fix
+    );
     assert!(client.validate_draft(&draft.id).expect("validate").is_valid());
 }
 
@@ -292,9 +295,9 @@ fn gcj02_input_is_stored_as_wgs84() {
             },
         )
         .expect("set");
-    let f = stored.fix.expect("fix");
+    let f = stored.content.fix.expect("fix");
     assert_eq!(f.datum, Datum::Wgs84);
-    assert_eq!(stored.input_datum, Some(Datum::Gcj02));
+    assert_eq!(stored.content.input_datum, Some(Datum::Gcj02));
     assert!(crate::location::distance_m(f.lat, f.lon, LAT, LON) < 0.05);
 }
 
@@ -350,8 +353,8 @@ fn roles_problems_and_attributes_are_checked() {
         })
     ));
     let stored = client.draft(&draft.id).expect("draft");
-    assert_eq!(stored.attributes.len(), 1);
-    assert_eq!(stored.attributes["involved_people"], "12");
+    assert_eq!(stored.content.attributes.len(), 1);
+    assert_eq!(stored.content.attributes["involved_people"], "12");
 }
 
 #[test]
@@ -452,7 +455,7 @@ fn photo_evidence_rules() {
     client
         .add_photo(&draft.id, photo(), PhotoKind::Evidence)
         .expect("again");
-    assert_eq!(client.draft(&draft.id).expect("draft").photos.len(), 1);
+    assert_eq!(client.draft(&draft.id).expect("draft").content.photos.len(), 1);
 
     // Closing on the spot needs an "after" photo.
     client.set_disposed_on_spot(&draft.id, true).expect("disposed");
@@ -488,28 +491,30 @@ fn photo_exif_far_from_the_fix_warns() {
     let taken = fix(LAT, LON, 5.0);
     let draft = Draft {
         id: "d".into(),
-        reporter: inspector(&[]),
         subtype: Some("03-001".into()),
         problem: Some("03-001-01".into()),
-        fix: Some(taken),
-        input_datum: Some(Datum::Wgs84),
-        photos: vec![DraftPhoto {
-            sha256: "0".repeat(64),
-            kind: PhotoKind::Evidence,
-            width: 1920,
-            height: 1440,
-            bytes: 400_000,
-            original_width: 4000,
-            original_height: 3000,
-            exif_taken_at_ms: Some(taken.fix_time_ms - 3 * 86_400_000),
-            exif_lat: Some(LAT + 0.05),
-            exif_lon: Some(LON),
-        }],
-        attributes: Default::default(),
-        description: String::new(),
-        component_id: None,
-        disposed_on_spot: false,
-        captured_at_ms: now,
+        content: ReportContent {
+            reporter: inspector(&[]),
+            fix: Some(taken),
+            input_datum: Some(Datum::Wgs84),
+            photos: vec![DraftPhoto {
+                sha256: "0".repeat(64),
+                kind: PhotoKind::Evidence,
+                width: 1920,
+                height: 1440,
+                bytes: 400_000,
+                original_width: 4000,
+                original_height: 3000,
+                exif_taken_at_ms: Some(taken.fix_time_ms - 3 * 86_400_000),
+                exif_lat: Some(LAT + 0.05),
+                exif_lon: Some(LON),
+            }],
+            attributes: Default::default(),
+            description: String::new(),
+            component_id: None,
+            disposed_on_spot: false,
+            captured_at_ms: now,
+        },
         updated_at_ms: now,
     };
     let report = validate(&draft, &list, None, &policy, &[], now);
@@ -518,8 +523,8 @@ fn photo_exif_far_from_the_fix_warns() {
     assert!(report.has("photo.exif_gps_mismatch"));
 
     let mut future = draft.clone();
-    future.captured_at_ms = now + 3_600_000;
-    future.description = "字".repeat(policy.description_max_chars as usize + 1);
+    future.content.captured_at_ms = now + 3_600_000;
+    future.content.description = "字".repeat(policy.description_max_chars as usize + 1);
     let report = validate(&future, &list, None, &policy, &[], now);
     assert!(report.has("capture.in_future"));
     assert!(report.has("description.too_long"));

@@ -30,7 +30,7 @@ pub(super) fn capture_in_future(
     now_ms: i64,
     report: &mut ValidationReport,
 ) {
-    if draft.captured_at_ms > now_ms.saturating_add(skew_ms(policy)) {
+    if draft.content.captured_at_ms > now_ms.saturating_add(skew_ms(policy)) {
         report.error(
             "capture.in_future",
             "captured_at",
@@ -42,7 +42,7 @@ pub(super) fn capture_in_future(
 
 /// `capture.too_early`: before [`EARLIEST_CAPTURE_MS`].
 pub(super) fn capture_too_early(draft: &Draft, report: &mut ValidationReport) {
-    if draft.captured_at_ms < EARLIEST_CAPTURE_MS {
+    if draft.content.captured_at_ms < EARLIEST_CAPTURE_MS {
         report.error(
             "capture.too_early",
             "captured_at",
@@ -63,11 +63,12 @@ pub(super) fn capture_long_before_fix(
     if fix.provider != LocationProvider::ManualPin
         && fix.fix_time_ms
             > draft
+                .content
                 .captured_at_ms
                 .saturating_add(max_fix_age_ms(policy))
                 .saturating_add(skew_ms(policy))
     {
-        let minutes = fix.fix_time_ms.abs_diff(draft.captured_at_ms) / 60_000;
+        let minutes = fix.fix_time_ms.abs_diff(draft.content.captured_at_ms) / 60_000;
         report.error(
             "capture.before_fix",
             "captured_at",
@@ -86,12 +87,16 @@ pub(super) fn fix_stale(
     now_ms: i64,
     report: &mut ValidationReport,
 ) {
-    let capture_in_future = draft.captured_at_ms > now_ms.saturating_add(skew_ms(policy));
+    let capture_in_future = draft.content.captured_at_ms > now_ms.saturating_add(skew_ms(policy));
     if fix.provider != LocationProvider::ManualPin
         && !capture_in_future
-        && fix.fix_time_ms < draft.captured_at_ms.saturating_sub(max_fix_age_ms(policy))
+        && fix.fix_time_ms
+            < draft
+                .content
+                .captured_at_ms
+                .saturating_sub(max_fix_age_ms(policy))
     {
-        let minutes = draft.captured_at_ms.abs_diff(fix.fix_time_ms) / 60_000;
+        let minutes = draft.content.captured_at_ms.abs_diff(fix.fix_time_ms) / 60_000;
         report.error(
             "location.stale",
             "fix",

@@ -34,21 +34,7 @@ pub fn validate_submitted(
     policy: &CapturePolicy,
     now_ms: i64,
 ) -> ValidationReport {
-    let draft = Draft {
-        id: report.id.clone(),
-        reporter: report.reporter.clone(),
-        subtype: Some(report.subtype.clone()),
-        problem: Some(report.problem.clone()),
-        fix: report.fix,
-        input_datum: report.input_datum,
-        photos: report.photos.clone(),
-        attributes: report.attributes.clone(),
-        description: report.description.clone(),
-        component_id: report.component_id.clone(),
-        disposed_on_spot: report.disposed_on_spot,
-        captured_at_ms: report.captured_at_ms,
-        updated_at_ms: report.submitted_at_ms,
-    };
+    let draft = report.as_draft();
     validate(
         &draft,
         list,

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::{Draft, DraftPhoto, PhotoKind, Reporter, SubmittedReport};
+use super::{Draft, DraftPhoto, PhotoKind, ReportContent, Reporter, SubmittedReport};
 use crate::location::{Datum, LocationFix, LocationProvider};
 use crate::taxonomy::Role;
 
@@ -72,17 +72,19 @@ fn attributes() -> HashMap<String, String> {
 pub(super) fn sample_draft() -> Draft {
     Draft {
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
-        reporter: reporter(),
         subtype: Some("03-018".into()),
         problem: Some("03-018-01".into()),
-        fix: Some(fix()),
-        input_datum: Some(Datum::Gcj02),
-        photos: photos(),
-        attributes: attributes(),
-        description: "地下污水井内有人作业，井口无人监护。".into(),
-        component_id: Some("LD-000123".into()),
-        disposed_on_spot: true,
-        captured_at_ms: 1_780_000_001_000,
+        content: ReportContent {
+            reporter: reporter(),
+            fix: Some(fix()),
+            input_datum: Some(Datum::Gcj02),
+            photos: photos(),
+            attributes: attributes(),
+            description: "地下污水井内有人作业，井口无人监护。".into(),
+            component_id: Some("LD-000123".into()),
+            disposed_on_spot: true,
+            captured_at_ms: 1_780_000_001_000,
+        },
         updated_at_ms: 1_780_000_050_000,
     }
 }
@@ -90,19 +92,21 @@ pub(super) fn sample_draft() -> Draft {
 pub(super) fn sample_report() -> SubmittedReport {
     SubmittedReport {
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
-        reporter: reporter(),
         category: "03".into(),
         subtype: "03-018".into(),
         problem: "03-018-01".into(),
-        fix: Some(fix()),
-        input_datum: Some(Datum::Gcj02),
+        content: ReportContent {
+            reporter: reporter(),
+            fix: Some(fix()),
+            input_datum: Some(Datum::Gcj02),
+            photos: photos(),
+            attributes: attributes(),
+            description: "地下污水井内有人作业，井口无人监护。".into(),
+            component_id: Some("LD-000123".into()),
+            disposed_on_spot: true,
+            captured_at_ms: 1_780_000_001_000,
+        },
         grid_id: Some("320506001001".into()),
-        photos: photos(),
-        attributes: attributes(),
-        description: "地下污水井内有人作业，井口无人监护。".into(),
-        component_id: Some("LD-000123".into()),
-        disposed_on_spot: true,
-        captured_at_ms: 1_780_000_001_000,
         submitted_at_ms: 1_780_000_060_000,
         event_list_version: "2026.11".into(),
         event_list_sha256: "ef".repeat(32),

@@ -187,7 +187,7 @@ pub(crate) fn bytes_waiting(conn: &Connection) -> Result<u64> {
     for row in pending(conn)?.0 {
         total += row.body.len() as u64;
         if let Ok(report) = serde_json::from_str::<SubmittedReport>(&row.body) {
-            for photo in report.photos {
+            for photo in report.content.photos {
                 if !confirmed.contains(&photo.sha256) && photos.insert(photo.sha256) {
                     total += photo.bytes;
                 }

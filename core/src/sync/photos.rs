@@ -28,6 +28,7 @@ use crate::client::now_ms;
 pub(super) fn distinct_photos(report: &SubmittedReport) -> Vec<&str> {
     let mut seen = HashSet::new();
     report
+        .content
         .photos
         .iter()
         .map(|p| p.sha256.as_str())

@@ -70,13 +70,13 @@ impl Child {
                 .set_event(id, Some(SUBTYPE.into()), Some(PROBLEM.into()))
                 .expect("set_event");
         }
-        if draft.fix.is_none() {
+        if draft.content.fix.is_none() {
             self.set_location(id);
         }
-        if draft.photos.is_empty() {
+        if draft.content.photos.is_empty() {
             self.add_photo(id);
         }
-        if !draft.attributes.contains_key("hazard_level") {
+        if !draft.content.attributes.contains_key("hazard_level") {
             self.client
                 .set_attribute(id, "hazard_level", "major")
                 .expect("set_attribute");

@@ -163,7 +163,7 @@ pub fn device_photo_hashes(client: &Client) -> HashSet<String> {
         .queue()
         .expect("queue")
         .iter()
-        .flat_map(|e| client.report(&e.report_id).expect("report").photos)
+        .flat_map(|e| client.report(&e.report_id).expect("report").content.photos)
         .map(|p| p.sha256)
         .collect()
 }

@@ -87,7 +87,7 @@ class CaptureController(
     /** Picks up the newest unfinished draft of this worker, or starts a new one. */
     fun resume(): Job = act {
         val existing = app.call { gp -> gp.drafts() }
-            .filter { it.reporter.reporterId == reporter.reporterId }
+            .filter { it.content.reporter.reporterId == reporter.reporterId }
             .maxByOrNull { it.updatedAtMs }
         val draft = existing ?: app.core.createDraft(reporter, clock.nowMs())
         show(draft)
@@ -172,11 +172,11 @@ class CaptureController(
                 draftId = draft.id,
                 subtypeCode = draft.subtype,
                 problemCode = draft.problem,
-                attributes = draft.attributes,
-                photos = draft.photos,
-                fix = draft.fix,
-                fixQuality = gate.quality(draft.fix),
-                description = draft.description,
+                attributes = draft.content.attributes,
+                photos = draft.content.photos,
+                fix = draft.content.fix,
+                fixQuality = gate.quality(draft.content.fix),
+                description = draft.content.description,
             )
         }
     }
