@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fastrand::Rng;
 use gridpatrol_core::Client;
 use gridpatrol_core::capture::{PhotoKind, Reporter, SubmitOutcome, WarningResponse};
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
@@ -18,7 +19,7 @@ use gridpatrol_core::time::now_ms;
 use indicatif::ProgressBar;
 
 use super::summary::Summary;
-use super::{Dice, ENROLLMENT_CODE, Narrator, bar_style, fail, photo};
+use super::{ENROLLMENT_CODE, Narrator, bar_style, fail, photo};
 use crate::Failure;
 
 /// Who works today: a name for the screen, a role, and a point inside their own basic grid.
@@ -108,7 +109,7 @@ const MISTAKES: [Mistake; 5] = [
 pub(super) fn patrol(
     workers: &mut [Worker],
     reports: u32,
-    dice: &mut Dice,
+    dice: &mut Rng,
     summary: &mut Summary,
     narrator: &Narrator,
 ) -> Result<Duration, Failure> {
@@ -122,9 +123,9 @@ pub(super) fn patrol(
     let list = workers[0].client.event_list();
     let started = Instant::now();
     for n in 0..reports {
-        let w = dice.below(workers.len());
-        let mistake = if dice.chance(0.2) {
-            Some(MISTAKES[dice.below(MISTAKES.len())])
+        let w = dice.usize(..workers.len());
+        let mistake = if dice.f64() < 0.2 {
+            Some(MISTAKES[dice.usize(..MISTAKES.len())])
         } else {
             None
         };
@@ -165,7 +166,7 @@ fn capture_one(
     mistake: Option<Mistake>,
     n: u32,
     list: &EventList,
-    dice: &mut Dice,
+    dice: &mut Rng,
 ) -> Result<Captured, String> {
     let filer = filer(workers, w, mistake);
     let event = pick_event(filer.reporter.role, mistake, list, dice);
@@ -209,7 +210,7 @@ fn filer(workers: &[Worker], w: usize, mistake: Option<Mistake>) -> &Worker {
 
 /// Step 1: the event. Police elements are filed by the volunteer who should not (the
 /// mistake), else by no one who may not; other mistakes need a subtype where they matter.
-fn pick_event<'a>(role: Role, mistake: Option<Mistake>, list: &'a EventList, dice: &mut Dice) -> Event<'a> {
+fn pick_event<'a>(role: Role, mistake: Option<Mistake>, list: &'a EventList, dice: &mut Rng) -> Event<'a> {
     let fits = |s: &Subtype| match mistake {
         Some(Mistake::VolunteerFilesPoliceElement) => s.rules.police_element.is_some(),
         Some(Mistake::NoPhoto) => s.rules.roles.contains(&role) && s.rules.evidence.min_photos > 0,
@@ -219,9 +220,9 @@ fn pick_event<'a>(role: Role, mistake: Option<Mistake>, list: &'a EventList, dic
         _ => s.rules.roles.contains(&role),
     };
     let candidates: Vec<&Subtype> = list.subtypes().iter().filter(|s| fits(s)).collect();
-    let subtype = candidates[dice.below(candidates.len())];
+    let subtype = candidates[dice.usize(..candidates.len())];
     let problems = list.problems_of(&subtype.code);
-    let problem = problems[dice.below(problems.len())];
+    let problem = problems[dice.usize(..problems.len())];
     Event { subtype, problem }
 }
 
@@ -233,13 +234,13 @@ fn take_fix(
     subtype: &Subtype,
     mistake: Option<Mistake>,
     now: i64,
-    dice: &mut Dice,
+    dice: &mut Rng,
 ) -> LocationFix {
     let (lat, lon) = match mistake {
         Some(Mistake::WrongGrid) => elsewhere,
         _ => (
-            home.0 + (dice.below(9) as f64 - 4.0) * 0.00002,
-            home.1 + (dice.below(9) as f64 - 4.0) * 0.00002,
+            home.0 + (dice.usize(..9) as f64 - 4.0) * 0.00002,
+            home.1 + (dice.usize(..9) as f64 - 4.0) * 0.00002,
         ),
     };
     let limit = f64::from(subtype.rules.location.max_accuracy_m);
@@ -280,7 +281,7 @@ fn photograph(
 
 /// Step 4: the description: every required attribute, the component where one is required,
 /// and the text.
-fn describe(client: &Client, draft: &str, event: &Event, n: u32, dice: &mut Dice) -> Result<(), String> {
+fn describe(client: &Client, draft: &str, event: &Event, n: u32, dice: &mut Rng) -> Result<(), String> {
     let subtype = event.subtype;
     for attribute in subtype.rules.attributes.iter().filter(|a| a.required) {
         let value = attribute_value(attribute, dice);
@@ -300,7 +301,7 @@ fn describe(client: &Client, draft: &str, event: &Event, n: u32, dice: &mut Dice
 }
 
 /// A value the attribute accepts, as a worker would enter it.
-fn attribute_value(attribute: &Attribute, dice: &mut Dice) -> String {
+fn attribute_value(attribute: &Attribute, dice: &mut Rng) -> String {
     match attribute.datatype {
         Datatype::Number => attribute
             .min
@@ -310,7 +311,7 @@ fn attribute_value(attribute: &Attribute, dice: &mut Dice) -> String {
             .to_string(),
         Datatype::Datetime => "2026-11-23T09:30:00+08:00".to_string(),
         Datatype::SingleChoice | Datatype::MultiChoice => {
-            attribute.values[dice.below(attribute.values.len())].key.clone()
+            attribute.values[dice.usize(..attribute.values.len())].key.clone()
         }
         Datatype::String | Datatype::Text => "现场核实".to_string(),
     }

@@ -82,7 +82,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
 /// The day, hour by hour.
 async fn day(args: Args, root: PathBuf) -> Result<(), Failure> {
     let narrator = Narrator { quiet: args.json };
-    let mut dice = Dice(args.seed);
+    // Seeded: the same seed, the same day (which workers, events, mistakes and fixes).
+    let mut dice = fastrand::Rng::with_seed(args.seed);
     let grids = gridpatrol_core::grid::sample::sample_package();
 
     // 07:30 — the command platform is up.
@@ -166,26 +167,4 @@ fn bar_style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .expect("a valid progress template")
         .progress_chars("=> ")
-}
-
-/// A small deterministic generator: the demo must be the same day for the same seed.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
 }
