@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use gridpatrol_core::Client;
 use gridpatrol_core::client::ComponentHit;
-use gridpatrol_core::component::{ComponentIndex, NearbyQuery, sample};
+use gridpatrol_core::component::{ComponentIndex, sample};
 use gridpatrol_core::location::{Datum, convert};
 use gridpatrol_core::taxonomy::EventList;
 use serde_json::json;
@@ -128,7 +128,7 @@ pub fn run(command: Command) -> Result<(), Failure> {
                 }
                 (None, file) => {
                     let index = load(file.as_deref(), &list)?;
-                    nearest(&index, &list, lat, lon, &types, radius, limit)
+                    ComponentHit::nearest(&index, &list, lat, lon, &types, radius, limit)
                 }
             };
             print_hits(&hits, json);
@@ -183,29 +183,6 @@ fn load(file: Option<&Path>, list: &EventList) -> Result<ComponentIndex, Failure
     };
     let bytes = read(path)?;
     ComponentIndex::from_package(&bytes, list, None, None).map_err(|e| core_failure(e.into()))
-}
-
-fn nearest(
-    index: &ComponentIndex,
-    list: &EventList,
-    lat: f64,
-    lon: f64,
-    types: &[String],
-    radius_m: f64,
-    limit: u32,
-) -> Vec<ComponentHit> {
-    let query = NearbyQuery {
-        lat,
-        lon,
-        types,
-        radius_m,
-        limit: limit as usize,
-    };
-    index
-        .nearest(&query)
-        .iter()
-        .map(|n| ComponentHit::new(n, list))
-        .collect()
 }
 
 fn print_hits(hits: &[ComponentHit], json: bool) {

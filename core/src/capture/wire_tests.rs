@@ -69,43 +69,38 @@ fn attributes() -> HashMap<String, String> {
     ])
 }
 
-pub(super) fn sample_draft() -> Draft {
+/// Every content field set, so the fixtures pin each one's name and form.
+fn content() -> ReportContent {
+    ReportContent {
+        reporter: reporter(),
+        fix: Some(fix()),
+        input_datum: Some(Datum::Gcj02),
+        photos: photos(),
+        attributes: attributes(),
+        description: "地下污水井内有人作业，井口无人监护。".into(),
+        component_id: Some("LD-000123".into()),
+        disposed_on_spot: true,
+        captured_at_ms: 1_780_000_001_000,
+    }
+}
+
+fn sample_draft() -> Draft {
     Draft {
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
         subtype: Some("03-018".into()),
         problem: Some("03-018-01".into()),
-        content: ReportContent {
-            reporter: reporter(),
-            fix: Some(fix()),
-            input_datum: Some(Datum::Gcj02),
-            photos: photos(),
-            attributes: attributes(),
-            description: "地下污水井内有人作业，井口无人监护。".into(),
-            component_id: Some("LD-000123".into()),
-            disposed_on_spot: true,
-            captured_at_ms: 1_780_000_001_000,
-        },
+        content: content(),
         updated_at_ms: 1_780_000_050_000,
     }
 }
 
-pub(super) fn sample_report() -> SubmittedReport {
+fn sample_report() -> SubmittedReport {
     SubmittedReport {
         id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
         category: "03".into(),
         subtype: "03-018".into(),
         problem: "03-018-01".into(),
-        content: ReportContent {
-            reporter: reporter(),
-            fix: Some(fix()),
-            input_datum: Some(Datum::Gcj02),
-            photos: photos(),
-            attributes: attributes(),
-            description: "地下污水井内有人作业，井口无人监护。".into(),
-            component_id: Some("LD-000123".into()),
-            disposed_on_spot: true,
-            captured_at_ms: 1_780_000_001_000,
-        },
+        content: content(),
         grid_id: Some("320506001001".into()),
         submitted_at_ms: 1_780_000_060_000,
         event_list_version: "2026.11".into(),

@@ -66,6 +66,28 @@ impl ComponentHit {
             distance_m: n.distance_m,
         }
     }
+
+    /// The components of `types` (any type when empty) within `radius_m` of a WGS-84 position,
+    /// nearest first, at most `limit`, with their types' names from `list`: what the capture
+    /// screen's picker and `gridpatrol component nearest` show.
+    pub fn nearest(
+        index: &ComponentIndex,
+        list: &EventList,
+        lat: f64,
+        lon: f64,
+        types: &[String],
+        radius_m: f64,
+        limit: u32,
+    ) -> Vec<ComponentHit> {
+        let query = NearbyQuery {
+            lat,
+            lon,
+            types,
+            radius_m,
+            limit: limit as usize,
+        };
+        index.nearest(&query).iter().map(|n| Self::new(n, list)).collect()
+    }
 }
 
 impl Client {
@@ -109,19 +131,7 @@ impl Client {
         let Some(index) = self.components() else {
             return Vec::new();
         };
-        let list = self.event_list();
-        let query = NearbyQuery {
-            lat,
-            lon,
-            types,
-            radius_m,
-            limit: limit as usize,
-        };
-        index
-            .nearest(&query)
-            .iter()
-            .map(|n| ComponentHit::new(n, &list))
-            .collect()
+        ComponentHit::nearest(&index, &self.event_list(), lat, lon, types, radius_m, limit)
     }
 }
 
