@@ -13,41 +13,30 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
 
 use crate::capture::{
-    self, CapturePolicy, DESCRIPTION_HARD_LIMIT_CHARS, Draft, DraftPhoto, OutboxEntry, PhotoKind, Reporter,
-    SubmitOutcome, SubmittedReport, VALUE_HARD_LIMIT_CHARS, ValidationReport, WarningResponse,
+    self, CapturePolicy, DESCRIPTION_HARD_LIMIT_CHARS, Draft, OutboxEntry, Reporter, SubmitOutcome,
+    SubmittedReport, VALUE_HARD_LIMIT_CHARS, ValidationReport, WarningResponse,
 };
 use crate::grid::GridIndex;
 use crate::location::LocationFix;
-use crate::media::{PhotoConfig, PhotoPruneSummary, PhotoStore};
+use crate::media::{PhotoConfig, PhotoStore};
 use crate::store::{DirLock, Store, sweep_temp_files, write_atomically};
-use crate::taxonomy::{EventList, MAX_PHOTOS};
+use crate::taxonomy::EventList;
 use crate::{Error, Result};
 
 mod components;
 mod event_list;
 mod patrol;
+mod photos;
 
 pub use components::{ComponentHit, ComponentPackageInfo};
 use event_list::load_installed_event_list;
+pub use photos::PhotoRetention;
 
 const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
 use crate::grid::installed::GRID_PACKAGE_FILE;
-
-/// How long a photo file nothing refers to may be in the middle of being added.
-const PRUNE_GRACE: Duration = Duration::from_secs(3600);
-
-/// How long full-size photos are kept after their report is delivered (see
-/// [`Client::prune_photos`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct PhotoRetention {
-    /// Days; negative is `InvalidArgument`.
-    pub delivered_photo_days: i32,
-}
 
 pub struct Client {
     data_dir: PathBuf,
@@ -323,113 +312,6 @@ impl Client {
         self.update_draft(id, |draft| {
             draft.content.fix = None;
             draft.content.input_datum = None;
-            Ok(())
-        })
-    }
-
-    /// Processes a photo (JPEG or PNG) into the data directory and attaches it. Adding the same
-    /// photo twice attaches it once.
-    pub fn add_photo(&self, id: &str, image: &[u8], kind: PhotoKind) -> Result<DraftPhoto> {
-        let before = self.draft(id)?;
-        if before.content.photos.len() >= MAX_PHOTOS as usize {
-            return Err(Error::InvalidArgument {
-                field: "photos",
-                reason: format!("a report has at most {MAX_PHOTOS} photos"),
-            });
-        }
-        let processed = self.photos.add(image)?;
-        let offset = self.capture_policy().exif_utc_offset_minutes;
-        let photo = DraftPhoto {
-            sha256: processed.sha256.clone(),
-            kind,
-            width: processed.width,
-            height: processed.height,
-            bytes: processed.bytes,
-            original_width: processed.original_width,
-            original_height: processed.original_height,
-            exif_taken_at_ms: processed
-                .exif
-                .taken_at
-                .as_ref()
-                .and_then(|t| capture::exif_time_ms(t, offset)),
-            exif_lat: processed.exif.gps.as_ref().map(|g| g.latitude),
-            exif_lon: processed.exif.gps.as_ref().map(|g| g.longitude),
-        };
-        let attached = self.update_draft(id, |draft| {
-            if !draft.content.photos.iter().any(|p| p.sha256 == photo.sha256) {
-                if draft.content.photos.len() >= MAX_PHOTOS as usize {
-                    return Err(Error::InvalidArgument {
-                        field: "photos",
-                        reason: format!("a report has at most {MAX_PHOTOS} photos"),
-                    });
-                }
-                draft.content.photos.push(photo.clone());
-            }
-            Ok(())
-        });
-        if let Err(error) = attached {
-            // Not attached (e.g. the disk filled up): a file nothing refers to is not kept.
-            let referenced = self
-                .store
-                .read(|c| capture::photo_is_referenced(c, &photo.sha256));
-            if matches!(referenced, Ok(false)) {
-                let _ = self.photos.remove(&photo.sha256);
-            }
-            return Err(error);
-        }
-        Ok(photo)
-    }
-
-    /// Frees disk on the phone: removes the photo files no report or draft refers to any more
-    /// (discarded drafts, removed photos) and the full-size photos of reports delivered more
-    /// than `retention.delivered_photo_days` days ago, whose thumbnails stay for the history
-    /// screen. Drafts, pending and parked reports keep every file. A file written within the
-    /// last hour is left alone (a photo being added is not referenced yet). It reads every
-    /// report row: call it now and then, e.g. after a sync, not on a hot path.
-    pub fn prune_photos(&self, retention: PhotoRetention) -> Result<PhotoPruneSummary> {
-        if retention.delivered_photo_days < 0 {
-            return Err(Error::InvalidArgument {
-                field: "delivered_photo_days",
-                reason: "must not be negative".into(),
-            });
-        }
-        let delivered_since = now_ms() - i64::from(retention.delivered_photo_days) * 86_400_000;
-        let (photos, thumbs) = self
-            .store
-            .read(|conn| capture::photo_references(conn, delivered_since))?;
-        let untouched_since = SystemTime::now() - PRUNE_GRACE;
-        let summary = self.photos.prune(&photos, &thumbs, untouched_since)?;
-        tracing::info!(
-            photos = summary.photos_removed,
-            thumbs = summary.thumbs_removed,
-            bytes = summary.bytes_freed,
-            "photos pruned"
-        );
-        Ok(summary)
-    }
-
-    /// Where a stored photo is, for the app to display it; `UnknownCode` when it is not stored.
-    pub fn photo_path(&self, sha256: &str) -> Result<String> {
-        let path = self.photos.path_of(sha256)?;
-        if !path.is_file() {
-            return Err(Error::UnknownCode {
-                kind: "photo",
-                code: sha256.into(),
-            });
-        }
-        Ok(path.display().to_string())
-    }
-
-    pub fn remove_photo(&self, id: &str, sha256: &str) -> Result<Draft> {
-        self.update_draft(id, |draft| {
-            let before = draft.content.photos.len();
-            draft.content.photos.retain(|p| p.sha256 != sha256);
-            if draft.content.photos.len() == before {
-                return Err(Error::UnknownCode {
-                    kind: "photo",
-                    code: sha256.into(),
-                });
-            }
             Ok(())
         })
     }
