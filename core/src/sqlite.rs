@@ -247,6 +247,66 @@ pub fn table_rows(conn: &Connection) -> rusqlite::Result<TableRows> {
 /// Rows by table name, as [`table_rows`] reads them.
 pub type TableRows = BTreeMap<String, Vec<BTreeMap<String, Value>>>;
 
+/// One row as [`table_rows`] reads it.
+pub type Row = BTreeMap<String, Value>;
+
+/// The [`schema_text`] that a written-out schema file (`schema.sql`) makes, run in memory: what
+/// the schema tests compare with a fresh database's.
+pub fn schema_of_sql(sql: &str) -> rusqlite::Result<Vec<String>> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch(sql)?;
+    schema_text(&conn)
+}
+
+/// Makes, at `path`, the database an older release's SQL dump describes (a fixture); its
+/// `user_version` and rows, to compare with what an upgrade leaves.
+pub fn load_fixture(path: &Path, sql: &str) -> rusqlite::Result<(i64, TableRows)> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(sql)?;
+    let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok((version, table_rows(&conn)?))
+}
+
+/// What an upgrade lost or changed: for each table of `before`, its rows in order in `after`,
+/// every old column with its old value and every column added since NULL. Rows `dropped`
+/// accepts (an upgrade step that removes them on purpose) are not expected. Empty: intact.
+pub fn upgrade_damage(
+    before: &TableRows,
+    after: &TableRows,
+    dropped: impl Fn(&str, &Row) -> bool,
+) -> Vec<String> {
+    let mut damage = Vec::new();
+    for (table, old_rows) in before {
+        let Some(new_rows) = after.get(table) else {
+            damage.push(format!("{table}: table gone"));
+            continue;
+        };
+        let expected: Vec<&Row> = old_rows.iter().filter(|row| !dropped(table, row)).collect();
+        if new_rows.len() != expected.len() {
+            damage.push(format!(
+                "{table}: {} rows, {} expected",
+                new_rows.len(),
+                expected.len()
+            ));
+            continue;
+        }
+        for (i, (old, new)) in expected.into_iter().zip(new_rows).enumerate() {
+            for (column, value) in old {
+                if new.get(column) != Some(value) {
+                    damage.push(format!("{table} row {i}: {column} changed"));
+                }
+            }
+            for column in new
+                .iter()
+                .filter(|(c, v)| !old.contains_key(*c) && **v != Value::Null)
+            {
+                damage.push(format!("{table} row {i}: added column {} is not NULL", column.0));
+            }
+        }
+    }
+    damage
+}
+
 /// `sql` without `--` comments, with runs of whitespace as one space and none inside
 /// brackets or before a comma, so a schema written out by hand compares equal to what the
 /// steps (including `ALTER TABLE ... ADD COLUMN`) left in `sqlite_schema`. Quoted strings are

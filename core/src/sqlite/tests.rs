@@ -137,3 +137,40 @@ fn normalised_sql_ignores_comments_and_layout_but_not_content() {
         normalise_sql("CREATE TABLE t (a TEXT, b INTEGER, c TEXT) STRICT")
     );
 }
+
+#[test]
+fn upgrade_damage_names_a_lost_row_a_changed_value_and_a_filled_new_column() {
+    let row =
+        |pairs: &[(&str, Value)]| -> Row { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
+    let table = |rows: Vec<Row>| -> TableRows { TableRows::from([("t".to_string(), rows)]) };
+    let before = table(vec![
+        row(&[("a", Value::Integer(1))]),
+        row(&[("a", Value::Integer(2))]),
+    ]);
+    let kept = table(vec![
+        row(&[("a", Value::Integer(1)), ("b", Value::Null)]),
+        row(&[("a", Value::Integer(2)), ("b", Value::Null)]),
+    ]);
+    assert!(upgrade_damage(&before, &kept, |_, _| false).is_empty());
+    let lost = table(vec![row(&[("a", Value::Integer(1))])]);
+    assert_eq!(
+        upgrade_damage(&before, &lost, |_, _| false),
+        ["t: 1 rows, 2 expected"]
+    );
+    assert!(
+        upgrade_damage(&before, &lost, |_, r| r["a"] == Value::Integer(2)).is_empty(),
+        "a row dropped on purpose"
+    );
+    let changed = table(vec![
+        row(&[("a", Value::Integer(1))]),
+        row(&[("a", Value::Integer(3)), ("b", Value::Integer(9))]),
+    ]);
+    assert_eq!(
+        upgrade_damage(&before, &changed, |_, _| false),
+        ["t row 1: a changed", "t row 1: added column b is not NULL"]
+    );
+    assert_eq!(
+        upgrade_damage(&before, &TableRows::new(), |_, _| false),
+        ["t: table gone"]
+    );
+}
