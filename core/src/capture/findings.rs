@@ -37,9 +37,19 @@ impl ValidationReport {
         self.errors.is_empty()
     }
 
+    /// Every finding, errors first, each in the order the rules found it.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.errors.iter().chain(&self.warnings)
+    }
+
+    /// The codes of [`Self::findings`].
+    pub fn codes(&self) -> Vec<&str> {
+        self.findings().map(|f| f.code.as_str()).collect()
+    }
+
     /// True when some finding (error or warning) has this code.
     pub fn has(&self, code: &str) -> bool {
-        self.errors.iter().chain(&self.warnings).any(|f| f.code == code)
+        self.findings().any(|f| f.code == code)
     }
 
     pub(crate) fn error(&mut self, code: &str, field: &str, zh: impl Into<String>, en: impl Into<String>) {

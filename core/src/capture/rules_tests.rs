@@ -114,12 +114,7 @@ fn without_fix(draft: &Draft) -> Draft {
 }
 
 fn codes(report: &ValidationReport) -> Vec<&str> {
-    report
-        .errors
-        .iter()
-        .chain(&report.warnings)
-        .map(|f| f.code.as_str())
-        .collect()
+    report.codes()
 }
 
 /// Runs one rule on a fresh report and gives its codes.

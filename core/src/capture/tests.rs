@@ -67,12 +67,7 @@ fn fire_lane_draft(client: &Client, reporter: Reporter) -> Draft {
 }
 
 fn codes(report: &ValidationReport) -> Vec<&str> {
-    report
-        .errors
-        .iter()
-        .chain(&report.warnings)
-        .map(|f| f.code.as_str())
-        .collect()
+    report.codes()
 }
 
 #[test]
@@ -193,7 +188,7 @@ fn findings_have_codes_fields_and_both_languages() {
     ] {
         assert!(report.has(code), "{code} missing from {:?}", codes(&report));
     }
-    for finding in report.errors.iter().chain(&report.warnings) {
+    for finding in report.findings() {
         assert!(!finding.field.is_empty());
         assert!(
             finding
