@@ -166,8 +166,13 @@ fn flipped_bytes_in_the_wal_are_store_corrupt_and_salvage_keeps_what_is_readable
     let client = Client::open(&data).expect("fresh store");
     let summary = client.salvage(&moved).expect("salvage");
     eprintln!("salvaged from a garbled WAL: {summary:?} of {}", ids.len());
+    // What SQLite drops after the bad frame is what was written since the last checkpoint
+    // (under 512 KiB of WAL): a report whose submit lies there comes back as the draft it was
+    // at that checkpoint, to be submitted again, never as nothing. (While every write after the
+    // WAL first grew was checkpointed, by mistake, all of them came back submitted.)
+    let drafts = client.drafts().expect("drafts").len() as u32;
     assert_eq!(
-        client.queue().expect("queue").len() as u32,
+        client.queue().expect("queue").len() as u32 + drafts,
         summary.reports_copied
     );
     assert!(summary.reports_copied as usize <= ids.len());
