@@ -1,7 +1,7 @@
 //! The memory one intake will need, estimated from the header before any decoder allocates.
 //!
 //! The model follows what the code actually allocates (jpeg-decoder 0.3, the `png`
-//! decoder, fast_image_resize, our own orient and encode): each stage's buffers that are alive
+//! decoder, our own resample, orient and encode): each stage's buffers that are alive
 //! at the same time, the largest stage counted, plus the input bytes themselves. It errs on the
 //! high side; `tests/tests/hostile_media.rs` checks the peak RSS it bounds.
 //!
