@@ -1,7 +1,7 @@
 //! The memory one intake will need, estimated from the header before any decoder allocates.
 //!
 //! The model follows what the code actually allocates (jpeg-decoder 0.3, the `png`
-//! decoder, fast_image_resize, our own orient and encode): each stage's buffers that are alive
+//! decoder, our own resample, orient and encode): each stage's buffers that are alive
 //! at the same time, the largest stage counted, plus the input bytes themselves. It errs on the
 //! high side; `tests/tests/hostile_media.rs` checks the peak RSS it bounds.
 //!
@@ -17,8 +17,8 @@
 //! expanded) plus, unless it is 8-bit grey, RGB or RGBA already, one 8-bit copy (in fact only
 //! 8-bit grey with alpha needs one now: the rest is converted in place; the estimate stays high).
 //!
-//! After decoding: the raster, the resized photo and the resizer's intermediate (the target
-//! width x the source height) at once; then orient's copy; the encoder's own planes.
+//! After decoding: the raster, the resized photo and the resizer's intermediate (one axis
+//! resampled) at once; then orient's copy; the encoder's own planes.
 
 use super::sniff::{Header, ImageFormat};
 
@@ -104,7 +104,10 @@ pub(crate) fn estimate(header: &Header<'_>, input_bytes: u64, long_edge: u32) ->
     };
     let raster = raster_w * raster_h * channels;
     let target = target_w * target_h * channels;
-    let resize = raster + target + target_w * raster_h * channels;
+    // The resampler's intermediate: target width x source height, or source width x target
+    // height when it shrinks the height first; the larger is counted.
+    let intermediate = (target_w * raster_h).max(raster_w * target_h) * channels;
+    let resize = raster + target + intermediate;
     // Orient's copy, then the encoder's planes (3 bytes a pixel, rows padded) and its output.
     let finish = 2 * target + target_w.next_multiple_of(16) * target_h.next_multiple_of(16) * 3;
     input_bytes + decode.max(resize).max(finish) + SLACK

@@ -33,6 +33,7 @@ mod entropy;
 mod error;
 mod metadata;
 mod pixels;
+mod resample;
 mod sniff;
 mod store;
 
@@ -42,6 +43,8 @@ mod tests;
 mod tests_bounds;
 #[cfg(test)]
 mod tests_png;
+#[cfg(test)]
+mod tests_resample;
 
 use sha2::{Digest, Sha256};
 

@@ -2,9 +2,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use fast_image_resize as fir;
-
 use super::error::MediaError;
+use super::resample;
 
 /// Interleaved 8-bit pixels, 1 (grey) or 3 (RGB) channels, rows packed without padding.
 #[derive(Debug, Clone)]
@@ -241,40 +240,16 @@ pub(crate) fn fit_long_edge(width: u32, height: u32, long_edge: u32) -> (u32, u3
     }
 }
 
-/// Resamples to exactly `width` x `height` with a SIMD Lanczos3 convolution.
+/// Resamples to exactly `width` x `height` with our Lanczos3 convolution (`resample.rs`).
 pub(crate) fn resize(src: &Raster, width: u32, height: u32) -> Result<Raster, MediaError> {
-    // The typed entry point instantiates the resizer for our two pixel types only; the
-    // run-time-typed one pulls in every pixel type the crate supports (2.3 MB of the library).
-    let data = if src.channels == 1 {
-        resize_typed::<fir::pixels::U8>(src, width, height)?
-    } else {
-        resize_typed::<fir::pixels::U8x3>(src, width, height)?
-    };
+    let data = resample::lanczos3_resize(&src.data, src.width, src.height, src.channels, width, height)
+        .ok_or_else(|| MediaError::corrupt("resize failed"))?;
     Ok(Raster {
         width,
         height,
         channels: src.channels,
         data,
     })
-}
-
-fn resize_typed<P>(src: &Raster, width: u32, height: u32) -> Result<Vec<u8>, MediaError>
-where
-    P: fir::PixelTrait,
-{
-    let internal = |_: &dyn std::fmt::Display| MediaError::corrupt("resize failed");
-    let src_view = fir::images::TypedImageRef::<P>::from_buffer(src.width, src.height, &src.data)
-        .map_err(|e| internal(&e))?;
-    let mut out = vec![0u8; width as usize * height as usize * src.channels];
-    let mut dst =
-        fir::images::TypedImage::<P>::from_buffer(width, height, &mut out).map_err(|e| internal(&e))?;
-    let options =
-        fir::ResizeOptions::new().resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
-    fir::Resizer::new()
-        .resize_typed(&src_view, &mut dst, &options)
-        .map_err(|e| internal(&e))?;
-    drop(dst);
-    Ok(out)
 }
 
 /// Applies EXIF orientation `1..=8` so the pixels are stored upright.
