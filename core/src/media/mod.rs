@@ -45,6 +45,8 @@ mod tests_bounds;
 mod tests_png;
 #[cfg(test)]
 mod tests_resample;
+#[cfg(test)]
+mod tests_store;
 
 use sha2::{Digest, Sha256};
 
