@@ -12,25 +12,19 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use gridpatrol_core::Client;
 use gridpatrol_core::capture::{self, PhotoKind, Reporter, SubmitOutcome, WarningResponse};
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::taxonomy::Role;
+use gridpatrol_core::time::now_ms;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 const TARGET_RATIO: f64 = 1.2;
 /// 03-018 confined-space work: one photo, a fix within 50 m, `hazard_level` required.
 const SUBTYPE: &str = "03-018";
 const PROBLEM: &str = "03-018-01";
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()

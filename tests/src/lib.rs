@@ -2,8 +2,6 @@
 //! share with its helper binaries (`src/bin/`): photo fixtures, a seeded PRNG and the recipe
 //! of a valid report.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use gridpatrol_core::Client;
 use gridpatrol_core::capture::{PhotoKind, Reporter, SubmitOutcome, WarningResponse};
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
@@ -48,12 +46,7 @@ impl Rng {
     }
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use gridpatrol_core::time::now_ms;
 
 /// A textured RGB JPEG (gradients, stripes and seeded noise, so it compresses like a photo
 /// and every seed gives different pixels, hence a different stored photo).
