@@ -14,6 +14,7 @@ use gridpatrol_core::Client;
 use gridpatrol_core::capture::Reporter;
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::taxonomy::Role;
+use gridpatrol_core::time::now_ms;
 use gridpatrol_core::track::import::{self, FileFormat, ImportError, ImportOptions, Position, TimeWindow};
 use gridpatrol_core::track::{PatrolFigures, PatrolStart, TrackConfig, TravelMode};
 use serde_json::json;
@@ -390,11 +391,4 @@ fn import_file(
         );
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

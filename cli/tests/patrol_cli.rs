@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use gridpatrol_core::time::now_ms;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -57,13 +58,6 @@ fn refused(output: Output, code: &str) -> Value {
     assert_eq!(value["code"], code, "{value}");
     assert_eq!(output.status.code(), Some(2), "{value}");
     value
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
 }
 
 fn start(data: &Path) -> Value {

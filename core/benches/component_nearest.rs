@@ -30,20 +30,16 @@ const ROUNDS: usize = 7;
 const TARGET_RATIO: f64 = 5.0;
 const COVERS: [&str; 5] = ["01001", "01002", "01003", "01005", "01007"];
 
-/// splitmix64: a fixed-seed generator, so every run asks the same queries.
-struct Rng(u64);
+/// A fixed-seed generator, so every run asks the same queries.
+struct Rng(fastrand::Rng);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.f64()
     }
 
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
@@ -51,7 +47,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.usize(..n)
     }
 }
 
@@ -64,7 +60,7 @@ struct Query {
 }
 
 fn queries(index: &ComponentIndex) -> Vec<Query> {
-    let mut rng = Rng(0xC0_4D_0E_57);
+    let mut rng = Rng::new(0xC0_4D_0E_57);
     let all = index.components();
     (0..QUERIES)
         .map(|n| {

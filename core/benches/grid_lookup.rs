@@ -20,21 +20,16 @@ const POINTS: usize = 100_000;
 const ROUNDS: usize = 7;
 const TARGET_RATIO: f64 = 5.0;
 
-/// splitmix64: a fixed-seed generator, so every run asks the same points.
-struct Rng(u64);
+/// A fixed-seed generator, so every run asks the same queries.
+struct Rng(fastrand::Rng);
 
 impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
-    /// Uniform in [0, 1).
     fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.f64()
     }
 
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
@@ -42,7 +37,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.usize(..n)
     }
 }
 
@@ -50,7 +45,7 @@ impl Rng {
 /// included), 15 % within ~20 cm of a basic grid's edge, 10 % exactly on a shared vertex, 15 %
 /// interpolated on an edge, 10 % far outside.
 fn query_points(basics: &[&Grid]) -> Vec<(f64, f64)> {
-    let mut rng = Rng(0x5EED_0F61_D5D5);
+    let mut rng = Rng::new(0x5EED_0F61_D5D5);
     let mut points = Vec::with_capacity(POINTS);
     let segment = |rng: &mut Rng| {
         let ring = basics[rng.below(basics.len())].area.0[0].exterior();

@@ -12,25 +12,19 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use gridpatrol_core::Client;
 use gridpatrol_core::capture::{self, PhotoKind, Reporter, SubmitOutcome, WarningResponse};
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::taxonomy::Role;
+use gridpatrol_core::time::now_ms;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 const TARGET_RATIO: f64 = 1.2;
 /// 03-018 confined-space work: one photo, a fix within 50 m, `hazard_level` required.
 const SUBTYPE: &str = "03-018";
 const PROBLEM: &str = "03-018-01";
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
@@ -52,14 +46,11 @@ fn micros(d: Duration) -> f64 {
 /// A textured 800×600 JPEG (gradients and noise, compresses like a photo).
 fn photo() -> Vec<u8> {
     let (w, h) = (800u32, 600u32);
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rng = fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D);
     let mut px = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let n = (state & 0x1F) as u32;
+            let n = rng.u32(..0x20);
             px.extend_from_slice(&[
                 ((x * 255 / w) + n).min(255) as u8,
                 ((y * 255 / h) + n / 2).min(255) as u8,

@@ -207,13 +207,8 @@ fn eight_hours(centre: Coord<f64>, half: Coord<f64>, projection: &LocalProjectio
         },
     ];
     let perimeter = 4.0 * (half.x + half.y);
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut noise = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % 1000) as f64 / 1000.0 - 0.5
-    };
+    let mut rng = fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D);
+    let mut noise = move || rng.f64() - 0.5;
     let mut out = Vec::with_capacity(28_800);
     let mut walked = 0.0f64;
     for s in 0..28_800i64 {

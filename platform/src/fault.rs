@@ -24,6 +24,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gridpatrol_core::noise;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::ApiError;
@@ -80,9 +81,8 @@ impl FaultConfig {
 
     /// The fault, if any, of the `n`-th faultable request (from 0): a pure function of the seed.
     pub fn decision(&self, n: u64) -> Option<FaultKind> {
-        let h = splitmix64(self.seed ^ splitmix64(n));
-        let unit = (h >> 11) as f64 / (1u64 << 53) as f64;
-        if unit >= self.rate {
+        // Two salts: whether the request fails and which kind it gets are independent draws.
+        if noise::unit(noise::hash(self.seed, n, FAIL_SALT)) >= self.rate {
             return None;
         }
         let kinds: &[FaultKind] = if self.kinds.is_empty() {
@@ -90,16 +90,12 @@ impl FaultConfig {
         } else {
             &self.kinds
         };
-        Some(kinds[(splitmix64(h) % kinds.len() as u64) as usize])
+        Some(kinds[(noise::hash(self.seed, n, KIND_SALT) % kinds.len() as u64) as usize])
     }
 }
 
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+const FAIL_SALT: u64 = 0xFA17;
+const KIND_SALT: u64 = 0x4B1D;
 
 /// The config and how many faultable requests have been seen.
 pub(crate) struct FaultState {

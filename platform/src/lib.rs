@@ -307,13 +307,8 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The platform's clock, Unix ms.
-pub(crate) fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the system clock is after 1970");
-    i64::try_from(now.as_millis()).expect("Unix ms fit in i64")
-}
+/// The platform's clock, Unix ms: the core's, so device and platform count time alike.
+pub(crate) use gridpatrol_core::time::now_ms;
 
 /// Runs blocking work (SQLite, file I/O, hashing) off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(

@@ -46,15 +46,9 @@ fn reference(input: &[u8]) -> Raster {
 
 /// Bytes that cover every value, alpha included (0, 255 and everything between).
 fn noise(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_F491u32;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 7) as u8
-        })
-        .collect()
+    let mut bytes = vec![0; len];
+    fastrand::Rng::with_seed(0x2545_F491).fill(&mut bytes);
+    bytes
 }
 
 fn assert_same_as_reference(input: &[u8], what: &str) {

@@ -149,12 +149,7 @@ pub fn photo_bytes(seed: u8, len: usize) -> Vec<u8> {
         .collect()
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
-}
+pub use gridpatrol_core::time::now_ms;
 
 /// A valid 03-001 消防通道堵塞 report by an inspector in Suzhou, with one evidence photo.
 pub fn report(id: &str, photo: &[u8]) -> SubmittedReport {

@@ -130,13 +130,8 @@ fn coverage_is_the_share_of_the_grid_within_30_m_and_time_outside_is_counted() {
 
 /// A walk along city blocks: straight legs with right-angle turns, small GPS noise.
 fn street_walk(seconds: i64) -> Vec<LocationFix> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut noise = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % 1000) as f64 / 1000.0 * 0.2 - 0.1
-    };
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
+    let mut noise = move || rng.f64() * 0.2 - 0.1;
     let (mut x, mut y, mut heading) = (0.0f64, 0.0f64, 0usize);
     let dirs = [(1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, -1.0)];
     (0..seconds)
