@@ -18,23 +18,26 @@ pub const OTHER_PROBLEM: &str = "01-031-01";
 /// The warning a second report of the same subtype at the same place raises.
 pub const DUPLICATE_WARNING: &str = "report.possible_duplicate";
 
-/// A seeded `fastrand` generator under the names the tests and helper binaries call (about
-/// forty call sites): same seed, same kill schedule and photo texture on every run.
+/// splitmix64: small, seeded, good enough to schedule kills and texture photos.
 #[derive(Debug, Clone)]
-pub struct Rng(fastrand::Rng);
+pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(fastrand::Rng::with_seed(seed))
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0.u64(..)
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.0.u64(..n)
+        self.next_u64() % n
     }
 
     /// True with probability `num / den`.
