@@ -18,21 +18,42 @@ pub const OTHER_PROBLEM: &str = "01-031-01";
 /// The warning a second report of the same subtype at the same place raises.
 pub const DUPLICATE_WARNING: &str = "report.possible_duplicate";
 
-/// splitmix64: small, seeded, good enough to schedule kills and texture photos.
+/// splitmix64 over `gridpatrol_core::noise::hash` (its finaliser): small, seeded, good enough
+/// to schedule kills and texture photos. The `k`-th number of seed `s` is the finaliser of
+/// `(s ^ G) + k * G` (`G` splitmix's increment); `noise::hash(a, 0, 0)` is the finaliser of
+/// `a * G`, so the stream is `hash(base + k)` with `base = (s ^ G) / G` (mod 2^64, `G` is odd):
+/// the very numbers the fixtures were made with.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng {
+    base: u64,
+    drawn: u64,
+}
+
+/// splitmix64's increment, the golden ratio in 64 bits (`noise::hash`'s first multiplier).
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The inverse of an odd `x` modulo 2^64 (Newton's iteration doubles the correct bits).
+const fn inverse(x: u64) -> u64 {
+    let mut y = x; // correct to 3 bits for any odd x
+    let mut i = 0;
+    while i < 5 {
+        y = y.wrapping_mul(2u64.wrapping_sub(x.wrapping_mul(y)));
+        i += 1;
+    }
+    y
+}
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+        Rng {
+            base: (seed ^ GOLDEN).wrapping_mul(inverse(GOLDEN)),
+            drawn: 0,
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.drawn += 1;
+        gridpatrol_core::noise::hash(self.base.wrapping_add(self.drawn), 0, 0)
     }
 
     /// Uniform in `0..n` (`n > 0`).
@@ -199,5 +220,34 @@ pub fn ack_duplicates() -> WarningResponse {
     WarningResponse {
         acknowledged: vec![DUPLICATE_WARNING.into()],
         override_reason: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The splitmix64 this replaced, to check the stream is the same number for number.
+    fn splitmix(seed: u64, n: usize) -> Vec<u64> {
+        let mut state = seed ^ GOLDEN;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_add(GOLDEN);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stream_is_splitmix64_of_the_seed() {
+        assert_eq!(inverse(GOLDEN).wrapping_mul(GOLDEN), 1);
+        for seed in [0, 7, 42, u64::MAX] {
+            let mut rng = Rng::new(seed);
+            let ours: Vec<u64> = (0..100).map(|_| rng.next_u64()).collect();
+            assert_eq!(ours, splitmix(seed, 100), "seed {seed}");
+        }
     }
 }
