@@ -30,25 +30,9 @@ const ROUNDS: usize = 7;
 const TARGET_RATIO: f64 = 5.0;
 const COVERS: [&str; 5] = ["01001", "01002", "01003", "01005", "01007"];
 
-/// A fixed-seed generator, so every run asks the same queries.
-struct Rng(fastrand::Rng);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(fastrand::Rng::with_seed(seed))
-    }
-
-    fn unit(&mut self) -> f64 {
-        self.0.f64()
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        self.0.usize(..n)
-    }
+/// Uniform in `lo..hi` from a fixed-seed generator, so every run asks the same queries.
+fn range(rng: &mut fastrand::Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * rng.f64()
 }
 
 /// Which types a query asks for: 0 lamps, 1 covers, 2 any.
@@ -60,21 +44,24 @@ struct Query {
 }
 
 fn queries(index: &ComponentIndex) -> Vec<Query> {
-    let mut rng = Rng::new(0xC0_4D_0E_57);
+    let mut rng = fastrand::Rng::with_seed(0xC0_4D_0E_57);
     let all = index.components();
     (0..QUERIES)
         .map(|n| {
             let (lat, lon) = if n % 4 == 3 {
-                (rng.range(31.0, 31.35), rng.range(120.35, 120.75))
+                (range(&mut rng, 31.0, 31.35), range(&mut rng, 120.35, 120.75))
             } else {
-                let c = &all[rng.below(all.len())];
-                (c.lat + rng.range(-5e-4, 5e-4), c.lon + rng.range(-5e-4, 5e-4))
+                let c = &all[rng.usize(..all.len())];
+                (
+                    c.lat + range(&mut rng, -5e-4, 5e-4),
+                    c.lon + range(&mut rng, -5e-4, 5e-4),
+                )
             };
             Query {
                 lat,
                 lon,
-                filter: rng.below(3),
-                radius_m: [30.0, 50.0, 100.0, 200.0][rng.below(4)],
+                filter: rng.usize(..3),
+                radius_m: [30.0, 50.0, 100.0, 200.0][rng.usize(..4)],
             }
         })
         .collect()

@@ -20,45 +20,29 @@ const POINTS: usize = 100_000;
 const ROUNDS: usize = 7;
 const TARGET_RATIO: f64 = 5.0;
 
-/// A fixed-seed generator, so every run asks the same queries.
-struct Rng(fastrand::Rng);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(fastrand::Rng::with_seed(seed))
-    }
-
-    fn unit(&mut self) -> f64 {
-        self.0.f64()
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        self.0.usize(..n)
-    }
+/// Uniform in `lo..hi` from a fixed-seed generator, so every run asks the same queries.
+fn range(rng: &mut fastrand::Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * rng.f64()
 }
 
 /// `(lat, lon)` points: 50 % anywhere over the district and a margin (lake and outside
 /// included), 15 % within ~20 cm of a basic grid's edge, 10 % exactly on a shared vertex, 15 %
 /// interpolated on an edge, 10 % far outside.
 fn query_points(basics: &[&Grid]) -> Vec<(f64, f64)> {
-    let mut rng = Rng::new(0x5EED_0F61_D5D5);
+    let mut rng = fastrand::Rng::with_seed(0x5EED_0F61_D5D5);
     let mut points = Vec::with_capacity(POINTS);
-    let segment = |rng: &mut Rng| {
-        let ring = basics[rng.below(basics.len())].area.0[0].exterior();
-        let k = rng.below(ring.0.len() - 1);
+    let segment = |rng: &mut fastrand::Rng| {
+        let ring = basics[rng.usize(..basics.len())].area.0[0].exterior();
+        let k = rng.usize(..ring.0.len() - 1);
         (ring.0[k], ring.0[k + 1])
     };
     for n in 0..POINTS {
         let p = match n % 20 {
-            0..10 => (rng.range(30.98, 31.37), rng.range(120.33, 120.77)),
+            0..10 => (range(&mut rng, 30.98, 31.37), range(&mut rng, 120.33, 120.77)),
             10..13 => {
                 let (a, b) = segment(&mut rng);
-                let t = rng.unit();
-                let (dlat, dlon) = (rng.range(-2e-6, 2e-6), rng.range(-2e-6, 2e-6));
+                let t = rng.f64();
+                let (dlat, dlon) = (range(&mut rng, -2e-6, 2e-6), range(&mut rng, -2e-6, 2e-6));
                 (a.y + t * (b.y - a.y) + dlat, a.x + t * (b.x - a.x) + dlon)
             }
             13..15 => {
@@ -67,10 +51,10 @@ fn query_points(basics: &[&Grid]) -> Vec<(f64, f64)> {
             }
             15..18 => {
                 let (a, b) = segment(&mut rng);
-                let t = rng.unit();
+                let t = rng.f64();
                 (a.y + t * (b.y - a.y), a.x + t * (b.x - a.x))
             }
-            _ => (rng.range(30.0, 32.5), rng.range(119.0, 122.0)),
+            _ => (range(&mut rng, 30.0, 32.5), range(&mut rng, 119.0, 122.0)),
         };
         points.push(p);
     }
