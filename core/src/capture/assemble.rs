@@ -89,3 +89,91 @@ pub(crate) fn assemble(
         override_reason: response.override_reason.clone().filter(|r| !r.trim().is_empty()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{Finding, Severity};
+    use crate::taxonomy::Role;
+
+    fn draft(list: &EventList) -> Draft {
+        let subtype = &list.subtypes()[0];
+        let mut draft = Draft::new(
+            Reporter {
+                reporter_id: "insp-assemble".into(),
+                role: Role::Inspector,
+                grid_ids: vec![],
+            },
+            1_780_000_000_000,
+            1_780_000_001_000,
+        );
+        draft.subtype = Some(subtype.code.clone());
+        draft.problem = Some(list.problems_of(&subtype.code)[0].code.clone());
+        draft.content.description = "井盖缺失".into();
+        draft
+    }
+
+    fn warned(code: &str) -> ValidationReport {
+        ValidationReport {
+            errors: vec![],
+            warnings: vec![Finding {
+                code: code.into(),
+                severity: Severity::Warning,
+                field: "fix".into(),
+                message_zh: String::new(),
+                message_en: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_report_carries_the_drafts_content_whole_and_what_submit_adds() {
+        let list = EventList::bundled();
+        let draft = draft(&list);
+        let subtype = list
+            .subtype(draft.subtype.as_deref().expect("set"))
+            .expect("in the list");
+        let response = WarningResponse {
+            acknowledged: vec![],
+            override_reason: Some("  ".into()),
+        };
+        let report = assemble(
+            draft.clone(),
+            &list,
+            None,
+            &warned("grid.outside_own"),
+            &response,
+            42,
+        )
+        .expect("a valid draft assembles");
+        assert_eq!(report.id, draft.id);
+        assert_eq!(report.content, draft.content, "the content moves across whole");
+        assert_eq!(report.category, subtype.category);
+        assert_eq!(report.submitted_at_ms, 42);
+        assert_eq!(report.grid_id, None, "no grids installed");
+        assert_eq!(report.event_list_sha256, list.info().sha256);
+        assert_eq!(report.acknowledged_warnings, ["grid.outside_own"]);
+        assert_eq!(report.override_reason, None, "a blank reason is no reason");
+        assert_eq!(report.as_draft().content, draft.content);
+        assert_eq!(report.as_draft().updated_at_ms, 42);
+    }
+
+    #[test]
+    fn a_draft_the_list_does_not_know_is_an_internal_error_not_a_report() {
+        let list = EventList::bundled();
+        let mut unknown = draft(&list);
+        unknown.subtype = Some("99-999".into());
+        let response = WarningResponse::default();
+        let none = ValidationReport::default();
+        assert!(matches!(
+            assemble(unknown, &list, None, &none, &response, 0),
+            Err(Error::Internal { .. })
+        ));
+        let mut no_problem = draft(&list);
+        no_problem.problem = None;
+        assert!(matches!(
+            assemble(no_problem, &list, None, &none, &response, 0),
+            Err(Error::Internal { .. })
+        ));
+    }
+}

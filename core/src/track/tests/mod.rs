@@ -79,21 +79,9 @@ impl Rig {
 
     /// Simulates a kill -9 and a relaunch: the recorder's waiting fixes are never flushed (no
     /// drop runs), then a new store connection and recorder open the same file.
-    fn killed_and_relaunched(self) -> Self {
-        let Rig {
-            _dir,
-            path,
-            store,
-            rec,
-        } = self;
-        std::mem::forget(rec);
-        Rig {
-            _dir,
-            path,
-            store,
-            rec: TrackRecorder::default(),
-        }
-        .relaunch()
+    fn killed_and_relaunched(mut self) -> Self {
+        std::mem::forget(std::mem::take(&mut self.rec));
+        self.relaunch()
     }
 
     /// Simulates a relaunch: a new store connection and a new recorder on the same file.
