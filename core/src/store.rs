@@ -47,6 +47,7 @@ const DEVICE_STEPS: &[Step] = &[
     steps::V3_PHOTO_UPLOAD_AND_OUTBOX_INDEX,
     steps::V4_BODY_CHECKSUM,
     crate::track::SCHEMA,
+    crate::sync::track_queue::SCHEMA,
 ];
 
 /// The database behind one data directory.

@@ -286,3 +286,31 @@ pub(crate) fn revoke(state: &Inner, device_id: &str) -> ApiResult<bool> {
     }
     Ok(changed > 0)
 }
+
+/// Who reads what devices sent: the admin (everything) or a device (its own).
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Admin,
+    Device(Device),
+}
+
+impl Viewer {
+    /// Whether this viewer may see what `device_id` sent.
+    pub fn may_see(&self, device_id: &str) -> bool {
+        match self {
+            Viewer::Admin => true,
+            Viewer::Device(device) => device.id == device_id,
+        }
+    }
+}
+
+impl FromRequestParts<crate::State> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::State) -> Result<Self, ApiError> {
+        if bearer(parts).is_some_and(|token| secret_eq(token, &state.config.admin_token)) {
+            return Ok(Viewer::Admin);
+        }
+        Device::from_request_parts(parts, state).await.map(Viewer::Device)
+    }
+}

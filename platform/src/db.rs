@@ -24,6 +24,7 @@ const PLATFORM_STEPS: &[Step] = &[
     steps::V2_WORKERS,
     steps::V3_PARTIALS,
     steps::V4_CLOCK_SKEW,
+    steps::V5_PATROLS,
 ];
 
 /// The schema this build writes: one version per step.

@@ -4,7 +4,8 @@
 //! `platform/openapi.yaml`: device enrollment and tokens ([`auth`]), event-list and grid package
 //! downloads ([`packages`]), workers and their one-time enrollment codes ([`workers`]), devices
 //! held to the worker they speak for ([`binding`]), limits on enrollment attempts
-//! ([`enroll_limit`]), resumable content-addressed photo upload ([`photos`]), idempotent
+//! ([`enroll_limit`]), resumable content-addressed photo upload ([`photos`]), patrols and their tracks
+//! ([`patrols`]), idempotent
 //! report upload with the device's own validation and case numbers ([`reports`]), one by one or
 //! as an ordered batch ([`report_batch`]), the admin endpoints ([`admin`]), deterministic fault
 //! injection ([`fault`]), and the HTTP server loop ([`server`]). State lives in one data
@@ -31,6 +32,7 @@ pub mod db;
 pub mod enroll_limit;
 pub mod fault;
 pub mod packages;
+pub mod patrols;
 mod photo_partials;
 pub mod photos;
 pub mod problem;
@@ -240,6 +242,12 @@ impl Platform {
             .route("/v1/grids/current", get(packages::current_grids))
             .route("/v1/components/current", get(packages::current_components))
             .route("/v1/photos/{sha256}", head(photos::head).patch(photos::patch))
+            .route("/v1/patrols", get(patrols::list))
+            .route(
+                "/v1/patrols/{patrol_id}",
+                put(patrols::put_patrol).get(patrols::get_patrol),
+            )
+            .route("/v1/patrols/{patrol_id}/chunks/{chunk}", put(patrols::put_chunk))
             .route("/v1/reports", get(reports::list).post(report_batch::upload))
             .route(
                 "/v1/reports/{report_id}",

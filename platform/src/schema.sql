@@ -1,4 +1,4 @@
--- The platform database's schema as the steps in db/steps.rs leave it: PRAGMA user_version = 4.
+-- The platform database's schema as the steps in db/steps.rs leave it: PRAGMA user_version = 5.
 -- Written out so a reader sees every table in one place; a test
 -- (`db::tests::schema_sql_is_what_the_steps_make`) keeps it equal to what a fresh open makes.
 -- Not executed by the platform: the steps are what run. Change it only with a new step.
@@ -105,3 +105,33 @@ CREATE TABLE enrollment_code (
     device_id  TEXT
 ) STRICT;
 CREATE INDEX enrollment_code_by_worker ON enrollment_code (worker_id);
+
+-- Patrols and their tracks in chunks of 500 points (v5; owner: `patrols`).
+CREATE TABLE patrol (
+    id                TEXT PRIMARY KEY,
+    device_id         TEXT NOT NULL REFERENCES device (id),
+    reporter_id       TEXT NOT NULL,
+    meta              TEXT NOT NULL,
+    state             TEXT NOT NULL CHECK (state IN ('active', 'paused', 'stopped')),
+    started_at        INTEGER NOT NULL,
+    stopped_at        INTEGER,
+    points            INTEGER NOT NULL DEFAULT 0,
+    duplicate_uploads INTEGER NOT NULL DEFAULT 0,
+    live_t            INTEGER,
+    live_lat          REAL,
+    live_lon          REAL,
+    live_accuracy_m   REAL,
+    live_received_at  INTEGER,
+    received_at       INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX patrol_by_device ON patrol (device_id, started_at);
+CREATE TABLE patrol_chunk (
+    patrol_id   TEXT NOT NULL REFERENCES patrol (id),
+    chunk       INTEGER NOT NULL,
+    points      INTEGER NOT NULL CHECK (points BETWEEN 1 AND 500),
+    body        TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (patrol_id, chunk)
+) STRICT, WITHOUT ROWID;

@@ -1,5 +1,5 @@
--- The device store's schema as the steps in store/steps.rs (and track/db.rs) leave it:
--- PRAGMA user_version = 5. Written out so a reader sees every table in one place; a test
+-- The device store's schema as the steps in store/steps.rs (and track/db.rs, sync/track_queue.rs) leave it:
+-- PRAGMA user_version = 6. Written out so a reader sees every table in one place; a test
 -- (`store::tests::schema_sql_is_what_the_steps_make`) keeps it equal to what a fresh open
 -- makes. Not executed by the app: the steps are what run. Change it only with a new step.
 
@@ -92,4 +92,15 @@ CREATE TABLE track_point (
     segment     INTEGER NOT NULL,
     starts      TEXT NOT NULL,
     PRIMARY KEY (patrol_id, seq)
+) STRICT, WITHOUT ROWID;
+
+-- The patrol upload queue (v6; owner `sync::track_queue`): a cursor over each patrol's points.
+CREATE TABLE patrol_upload (
+    patrol_id        TEXT PRIMARY KEY REFERENCES patrol (id),
+    points_confirmed INTEGER NOT NULL DEFAULT 0,
+    meta_sha256      TEXT,
+    done             INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+    parked_code      TEXT,
+    parked_reason    TEXT,
+    updated_at       INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;

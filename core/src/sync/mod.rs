@@ -100,6 +100,8 @@ mod photos;
 mod protocol;
 mod reports;
 mod run;
+pub(crate) mod track_queue;
+mod tracks;
 mod types;
 
 use std::collections::HashSet;

@@ -26,6 +26,7 @@ use super::outbox::{self, PendingRow};
 use super::photos::PhotosAhead;
 use super::protocol::Failure;
 use super::reports::{Settled, batch_followers};
+use super::track_queue;
 use super::{Inner, SyncConfig, SyncEvent, SyncProgress, SyncSummary, runtime, signed, signed_bytes};
 use crate::client::now_ms;
 use crate::{Error, Result};
@@ -34,8 +35,10 @@ use crate::{Error, Result};
 pub(super) struct Run {
     deadline: Instant,
     pub(super) permits: Semaphore,
-    retries: AtomicU32,
+    pub(super) retries: AtomicU32,
     pub(super) bytes_sent: AtomicU64,
+    /// Track points the platform confirmed in this run (new ones; a re-sent tail counts once).
+    pub(super) track_points_sent: AtomicU64,
     delivered: AtomicU32,
     pending: AtomicU32,
     delivered_this_run: AtomicU32,
@@ -48,7 +51,7 @@ pub(super) struct Run {
 
 impl Run {
     /// Sleeps `delay` unless that passes the deadline (then returns false at once).
-    async fn sleep(&self, delay: Duration) -> bool {
+    pub(super) async fn sleep(&self, delay: Duration) -> bool {
         let until = Instant::now() + delay;
         if until >= self.deadline {
             return false;
@@ -57,7 +60,12 @@ impl Run {
         true
     }
 
-    fn backoff(&self, config: &SyncConfig, attempts: u32, retry_after: Option<Duration>) -> Duration {
+    pub(super) fn backoff(
+        &self,
+        config: &SyncConfig,
+        attempts: u32,
+        retry_after: Option<Duration>,
+    ) -> Duration {
         let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
         backoff(config, attempts, retry_after, &mut rng)
     }
@@ -140,7 +148,7 @@ impl Inner {
     async fn run(self: &Arc<Self>, deadline: Duration) -> Result<SyncSummary> {
         let deadline = Instant::now() + deadline;
         let Ok(_running) = tokio::time::timeout_at(deadline, self.client.outbox_lock().lock()).await else {
-            return self.summary(0, 0, 0, 0);
+            return self.summary(0, 0, 0, 0, 0);
         };
         if self.credentials().is_none() {
             return Err(Error::NotEnrolled);
@@ -149,7 +157,11 @@ impl Inner {
             return Err(Error::DeviceRevoked);
         }
         if !self.network().online {
-            return self.summary(0, 0, 0, 0);
+            return self.summary(0, 0, 0, 0, 0);
+        }
+        // The newest fixes of an active patrol go in this run (the live position).
+        if let Err(error) = self.flush_patrol().await {
+            tracing::warn!(%error, "waiting patrol fixes could not be committed before sync");
         }
         let (rows, unreadable) = self.client.store().read(outbox::pending)?;
         for row in &unreadable {
@@ -167,6 +179,7 @@ impl Inner {
             permits: Semaphore::new(self.config.max_parallel_reports),
             retries: AtomicU32::new(0),
             bytes_sent: AtomicU64::new(0),
+            track_points_sent: AtomicU64::new(0),
             delivered: AtomicU32::new(delivered),
             pending: AtomicU32::new(rows.len() as u32),
             delivered_this_run: AtomicU32::new(0),
@@ -175,13 +188,14 @@ impl Inner {
             ledger: Ledger::start(self.client.clone(), &runtime()),
         });
         // A run with nothing to send says nothing: no Started/Finished every interval.
-        let anything = !rows.is_empty();
+        let patrols_due = self.client.store().read(track_queue::due)?.len();
+        let anything = !rows.is_empty() || patrols_due > 0;
         if anything {
-            tracing::info!(pending = rows.len(), "sync run started");
+            tracing::info!(pending = rows.len(), patrols_due, "sync run started");
             self.emit(&run, None, SyncEvent::Started, 0, 0);
         }
 
-        let stop = self.send(&run, rows).await;
+        let stop = self.send(&run, rows, patrols_due > 0).await;
         let recorded = run.ledger.flush().await;
         if let Some(error) = stop {
             if matches!(error, Error::DeviceRevoked) {
@@ -196,6 +210,7 @@ impl Inner {
             run.parked_this_run.load(Ordering::Relaxed),
             run.retries.load(Ordering::Relaxed),
             run.bytes_sent.load(Ordering::Relaxed),
+            run.track_points_sent.load(Ordering::Relaxed),
         )?;
         if !anything {
             return Ok(summary);
@@ -212,15 +227,17 @@ impl Inner {
             pending = summary.pending,
             parked = summary.parked,
             retries = summary.retries,
+            track_points = summary.track_points_sent,
             "sync run finished"
         );
         Ok(summary)
     }
 
     /// The one place a run decides what it sends, until done or out of time: the outbox's
-    /// reports, one chain per reporter in submit order, the chains in parallel. The first error
-    /// that stops the run (revoked, the store failed, a task panicked) aborts the rest.
-    async fn send(self: &Arc<Self>, run: &Arc<Run>, rows: Vec<PendingRow>) -> Option<Error> {
+    /// reports, one chain per reporter in submit order, the chains in parallel, and beside them
+    /// the patrols (one task, in its own lane: `tracks`). The first error that stops the run
+    /// (revoked, the store failed, a task panicked) aborts the rest.
+    async fn send(self: &Arc<Self>, run: &Arc<Run>, rows: Vec<PendingRow>, patrols: bool) -> Option<Error> {
         // One chain per reporter, in submit order.
         let mut order: Vec<String> = Vec::new();
         let mut chains: HashMap<String, Vec<PendingRow>> = HashMap::new();
@@ -232,6 +249,9 @@ impl Inner {
         }
         let handle = runtime();
         let mut tasks = tokio::task::JoinSet::new();
+        if patrols {
+            tasks.spawn_on(Inner::send_patrols(self.clone(), run.clone()), &handle);
+        }
         for reporter in order {
             let chain = chains
                 .remove(&reporter)
@@ -271,9 +291,16 @@ impl Inner {
         parked_this_run: u32,
         retries: u32,
         bytes_sent: u64,
+        track_points_sent: u64,
     ) -> Result<SyncSummary> {
-        let (pending, delivered, parked) = self.client.store().read(outbox::counts)?;
+        let ((pending, delivered, parked), (patrols_waiting, patrols_parked)) = self
+            .client
+            .store()
+            .read(|conn| Ok((outbox::counts(conn)?, track_queue::counts(conn)?)))?;
         Ok(SyncSummary {
+            patrols_waiting: signed(patrols_waiting),
+            patrols_parked: signed(patrols_parked),
+            track_points_sent: signed_bytes(track_points_sent),
             delivered: signed(delivered),
             pending: signed(pending),
             parked: signed(parked),

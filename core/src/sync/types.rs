@@ -45,6 +45,12 @@ pub struct SyncSummary {
     pub parked_this_run: i32,
     pub retries: i32,
     pub bytes_sent: i64,
+    /// Patrols not yet wholly on the platform after the run (an active one always is).
+    pub patrols_waiting: i32,
+    /// Patrols whose upload the platform refused for good (their points stay on the device).
+    pub patrols_parked: i32,
+    /// Track points the platform confirmed in this run.
+    pub track_points_sent: i64,
 }
 
 /// The outbox at a glance, for a status screen or a support report.

@@ -269,6 +269,21 @@ pub(crate) fn load_points(conn: &Connection, patrol_id: &str) -> Result<Vec<Trac
     rows.map(|r| with_starts(r?)).collect()
 }
 
+/// Up to `limit` stored points of a patrol from `from_seq` on, in order (one upload chunk).
+pub(crate) fn load_points_from(
+    conn: &Connection,
+    patrol_id: &str,
+    from_seq: u64,
+    limit: u64,
+) -> Result<Vec<TrackPoint>> {
+    let sql = format!(
+        "SELECT {POINT_COLUMNS} FROM track_point WHERE patrol_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![patrol_id, from_seq as i64, limit as i64], point_row)?;
+    rows.map(|r| with_starts(r?)).collect()
+}
+
 /// Submitted reports by this reporter captured within `[from_ms, to_ms]`: the reports of a
 /// patrol (see the module doc for why the link is reporter + time window).
 pub(crate) fn reports_in_window(

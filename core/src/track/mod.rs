@@ -68,8 +68,9 @@
 pub mod figures;
 pub mod import;
 pub mod simplify;
+pub mod wire;
 
-mod db;
+pub(crate) mod db;
 mod error;
 mod recorder;
 
@@ -81,7 +82,7 @@ pub use error::TrackError;
 pub use figures::{FigureConfig, Gap, PatrolFigures, SpeedAnomaly};
 pub use recorder::{BatchOutcome, FixOutcome, TrackConfig, TrackRecorder};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::capture::Reporter;
 
@@ -90,7 +91,7 @@ use crate::capture::Reporter;
 pub const GAP_FACTOR: i64 = 3;
 
 /// How the worker patrols; it sets the speed over which a stretch is a speed anomaly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TravelMode {
@@ -125,7 +126,7 @@ impl TravelMode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolState {
@@ -161,7 +162,7 @@ pub struct PatrolStart {
 }
 
 /// How many fixes the filter kept and refused, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FilterCounts {
     pub kept: u64,
@@ -224,7 +225,7 @@ pub struct Patrol {
 }
 
 /// How a point follows the previous one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentStart {
@@ -259,7 +260,7 @@ impl SegmentStart {
 }
 
 /// One kept fix of a track, in WGS-84.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TrackPoint {
     /// 0, 1, 2 … in time order within the patrol.

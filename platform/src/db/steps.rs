@@ -123,3 +123,39 @@ pub(super) const V3_PARTIALS: &str =
 /// v4: how far the sending device's clock was off, in seconds, when beyond the tolerated skew
 /// (NULL within it): such reports are received, and flagged for the command centre.
 pub(super) const V4_CLOCK_SKEW: &str = "ALTER TABLE report ADD COLUMN clock_skew_s INTEGER;";
+
+/// v5: patrols and their tracks (owner: `patrols`). A patrol belongs to the device that first
+/// sent it; its points arrive in chunks of 500 named by their number (see
+/// `gridpatrol_core::track::wire`), the last one growing while the patrol is active.
+pub(super) const V5_PATROLS: &str = "CREATE TABLE patrol (
+                 id                TEXT PRIMARY KEY,
+                 device_id         TEXT NOT NULL REFERENCES device (id),
+                 reporter_id       TEXT NOT NULL,
+                 -- The device's latest patrol fields (PUT /v1/patrols/{id} body), as parsed.
+                 meta              TEXT NOT NULL,
+                 state             TEXT NOT NULL CHECK (state IN ('active', 'paused', 'stopped')),
+                 started_at        INTEGER NOT NULL,
+                 stopped_at        INTEGER,
+                 points            INTEGER NOT NULL DEFAULT 0,
+                 -- Uploads (fields or chunks) that stored nothing new: repeats of what is held.
+                 duplicate_uploads INTEGER NOT NULL DEFAULT 0,
+                 -- The newest point (the live position) and when it arrived.
+                 live_t            INTEGER,
+                 live_lat          REAL,
+                 live_lon          REAL,
+                 live_accuracy_m   REAL,
+                 live_received_at  INTEGER,
+                 received_at       INTEGER NOT NULL,
+                 updated_at        INTEGER NOT NULL
+             ) STRICT;
+             CREATE INDEX patrol_by_device ON patrol (device_id, started_at);
+             CREATE TABLE patrol_chunk (
+                 patrol_id   TEXT NOT NULL REFERENCES patrol (id),
+                 chunk       INTEGER NOT NULL,
+                 points      INTEGER NOT NULL CHECK (points BETWEEN 1 AND 500),
+                 -- The chunk's points, a JSON array as the core serializes them.
+                 body        TEXT NOT NULL,
+                 received_at INTEGER NOT NULL,
+                 updated_at  INTEGER NOT NULL,
+                 PRIMARY KEY (patrol_id, chunk)
+             ) STRICT, WITHOUT ROWID;";
