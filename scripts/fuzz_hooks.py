@@ -12,6 +12,9 @@ Owns what the OpenAPI file cannot say by itself:
     writes `5`, and the platform's serde refuses `5.0` for an integer field (400
     malformed_report). Accepting them would mean custom deserializers on the core's report
     types for a spelling no device sends, so the fuzzer writes whole numbers plainly instead;
+  - `PUT /v1/patrols/{patrol_id}`: the body's `patrol_id` is the id in the URL, integers
+    written as integers (as for reports); `PUT /v1/patrols/{patrol_id}/chunks/{chunk}`:
+    integers written as integers;
   - `PATCH /v1/photos/{sha256}`: a first PATCH (offset 0, with `Upload-Length`); when it
     carries bytes they are the whole photo and the URL names their SHA-256.
 - two cases it does not send: an extra, undeclared header on `PATCH /v1/photos/{sha256}` (the
@@ -98,6 +101,11 @@ def map_case(context, case):
         # Path parameters are generated percent-encoded; the platform compares the decoded id.
         case.body = _plain_integers(case.body)
         case.body["id"] = unquote(case.path_parameters["report_id"])
+    elif label == "PUT /v1/patrols/{patrol_id}" and isinstance(case.body, dict):
+        case.body = _plain_integers(case.body)
+        case.body["patrol_id"] = unquote(case.path_parameters["patrol_id"])
+    elif label == "PUT /v1/patrols/{patrol_id}/chunks/{chunk}" and isinstance(case.body, dict):
+        case.body = _plain_integers(case.body)
     elif label == "PATCH /v1/photos/{sha256}":
         # A first PATCH: from offset 0, with the length; the whole photo when there are bytes.
         # The body stays as generated (schemathesis re-checks a mapped case against the schema);
