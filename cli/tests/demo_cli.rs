@@ -43,4 +43,12 @@ fn a_small_patrol_day_drains_exactly_once() {
     assert_eq!(n("parked"), 0.0);
     assert!(n("seconds") > 0.0);
     assert!(n("duplicates") >= 0.0);
+    // The inspectors' patrols: each walked, with its screen-locked gap, and every track on the
+    // platform exactly as on the phone; the first fix reached the platform while in signal.
+    assert_eq!(n("patrols"), 3.0);
+    assert_eq!(n("gaps"), 3.0);
+    assert!(n("distance_walked_m") > 300.0, "{summary}");
+    assert!(n("own_grid_coverage") > 0.0 && n("own_grid_coverage") <= 1.0, "{summary}");
+    assert_eq!(summary["tracks_delivered_exactly_once"], true, "{summary}");
+    assert!(n("fix_to_platform_ms") >= 0.0);
 }

@@ -288,6 +288,16 @@ impl Platform {
         admin::read_stats(&self.inner).map_err(|e| e.detail)
     }
 
+    /// A patrol with its live position and figures, read in-process as the admin sees it
+    /// (the same as `GET /v1/patrols/{id}`); `None` when the platform does not hold it.
+    pub fn patrol(&self, patrol_id: &str) -> Result<Option<patrols::PatrolView>, String> {
+        match patrols::read_view(&self.inner, &auth::Viewer::Admin, patrol_id) {
+            Ok(view) => Ok(Some(view)),
+            Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => Ok(None),
+            Err(e) => Err(e.detail),
+        }
+    }
+
     /// The admin token in force.
     pub fn admin_token(&self) -> &str {
         &self.inner.config.admin_token

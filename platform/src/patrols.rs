@@ -425,35 +425,37 @@ pub(crate) async fn get_patrol(
     Path(patrol_id): Path<String>,
 ) -> ApiResult<axum::Json<PatrolView>> {
     checked_id(&patrol_id)?;
-    let view = blocking(move || {
-        let (summary, meta, points) = state.db.read(|c| {
-            let sql = format!("SELECT {SUMMARY_COLUMNS}, meta FROM patrol WHERE id = ?1");
-            let row = c
-                .query_row(&sql, [&patrol_id], |r| {
-                    Ok((summary_row(r)?, r.get::<_, String>(13)?))
-                })
-                .optional()?;
-            let Some((summary, meta)) = row else {
-                return Err(not_found());
-            };
-            let summary = with_state(summary)?;
-            if !viewer.may_see(&summary.device_id) {
-                return Err(not_found());
-            }
-            Ok((summary, meta, load_track(c, &patrol_id)?))
-        })?;
-        let meta: PatrolMeta = serde_json::from_str(&meta)
-            .map_err(|_| ApiError::internal("stored patrol fields do not parse"))?;
-        let grids = state.grids.as_ref().map(|g| &g.index);
-        let figures = figures::compute(&meta.to_patrol(), &points, grids, now_ms(), &Default::default());
-        Ok(PatrolView {
-            summary,
-            meta,
-            figures,
-        })
-    })
-    .await?;
+    let view = blocking(move || read_view(&state, &viewer, &patrol_id)).await?;
     Ok(axum::Json(view))
+}
+
+/// A patrol with its figures, as `viewer` may see it (404 otherwise).
+pub(crate) fn read_view(state: &Inner, viewer: &Viewer, patrol_id: &str) -> ApiResult<PatrolView> {
+    let (summary, meta, points) = state.db.read(|c| {
+        let sql = format!("SELECT {SUMMARY_COLUMNS}, meta FROM patrol WHERE id = ?1");
+        let row = c
+            .query_row(&sql, [patrol_id], |r| {
+                Ok((summary_row(r)?, r.get::<_, String>(13)?))
+            })
+            .optional()?;
+        let Some((summary, meta)) = row else {
+            return Err(not_found());
+        };
+        let summary = with_state(summary)?;
+        if !viewer.may_see(&summary.device_id) {
+            return Err(not_found());
+        }
+        Ok((summary, meta, load_track(c, patrol_id)?))
+    })?;
+    let meta: PatrolMeta =
+        serde_json::from_str(&meta).map_err(|_| ApiError::internal("stored patrol fields do not parse"))?;
+    let grids = state.grids.as_ref().map(|g| &g.index);
+    let figures = figures::compute(&meta.to_patrol(), &points, grids, now_ms(), &Default::default());
+    Ok(PatrolView {
+        summary,
+        meta,
+        figures,
+    })
 }
 
 /// Every stored point of a patrol, in order (at most `MAX_CHUNKS` × 500).

@@ -34,10 +34,10 @@ const ROSTER: [(&str, Role, (f64, f64)); 6] = [
 
 pub(super) struct Worker {
     pub(super) name: &'static str,
-    reporter: Reporter,
+    pub(super) reporter: Reporter,
     /// A point inside the worker's own basic grid.
-    home: (f64, f64),
-    client: Arc<Client>,
+    pub(super) home: (f64, f64),
+    pub(super) client: Arc<Client>,
     pub(super) engine: Arc<SyncEngine>,
     /// Reports this worker put in the outbox: the length of their phone's delivery bar.
     pub(super) submitted: u32,

@@ -85,7 +85,7 @@ struct Drained {
     bytes_sent: i64,
 }
 
-/// Sync runs one after another until the device's queue is empty or [`DRAIN_LIMIT`] is up.
+/// Sync runs one after another until the device's queue (reports and patrols) is empty or [`DRAIN_LIMIT`] is up.
 async fn drain_device(engine: Arc<SyncEngine>, bar: ProgressBar) -> Drained {
     let limit = Instant::now() + DRAIN_LIMIT;
     let mut drained = Drained {
@@ -97,7 +97,7 @@ async fn drain_device(engine: Arc<SyncEngine>, bar: ProgressBar) -> Drained {
         if let Ok(run) = &outcome {
             drained.retries += run.retries;
             drained.bytes_sent += run.bytes_sent;
-            if run.pending == 0 {
+            if run.pending == 0 && run.patrols_waiting == 0 {
                 break;
             }
         }

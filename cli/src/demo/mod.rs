@@ -11,12 +11,13 @@
 //! This module owns the arguments and the day as a sequence of named steps, the platform's
 //! start, and the narration (quiet under `--json`). It does not own the steps' work: the workers
 //! and their captures are [`crew`], going back online is [`drain`], the figures and the JSON
-//! are [`summary`], the photos' pixels are [`photo`].
+//! are [`summary`], the photos' pixels are [`photo`], the inspectors' patrols are [`walk`].
 
 mod crew;
 mod drain;
 mod photo;
 mod summary;
+mod walk;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -96,9 +97,13 @@ async fn day(args: Args, root: PathBuf) -> Result<(), Failure> {
         workers.len()
     ));
 
-    // 09:00–17:00 — patrol. The signal is gone (basements, old lanes): nothing syncs.
-    narrator.say("offline   no signal: every report waits in its phone's outbox");
     let mut summary = Summary::new(workers.len(), args.fault_rate);
+    // 08:30 — the inspectors start their patrols at the station, in signal (the first fix
+    // reaches the command centre's map), and walk their blocks; the tracks wait on the phones.
+    let walked = walk::patrols(&workers, &command.platform, &mut summary, &narrator).await?;
+
+    // 09:00–17:00 — patrol. The signal is gone (basements, old lanes): nothing syncs.
+    narrator.say("offline   no signal: every report and track waits in its phone's outbox");
     let capturing = crew::patrol(&mut workers, args.reports, &mut dice, &mut summary, &narrator)?;
     summary.say_captured(capturing, &narrator);
 
@@ -109,6 +114,8 @@ async fn day(args: Args, root: PathBuf) -> Result<(), Failure> {
     };
     drain::reconnect(&command.platform, &workers, network, &narrator, &mut summary).await?;
 
+    summary.tracks_delivered_exactly_once =
+        walk::delivered_exactly_once(&walked, &workers, &command.platform)?;
     summary.read_queues(&workers)?;
     summary.read_platform(&command.platform)?;
     summary.print(args.json);

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use gridpatrol_core::track::PatrolFigures;
 use gridpatrol_platform::Platform;
 use serde::Serialize;
 
@@ -34,6 +35,17 @@ pub(super) struct Summary {
     faults_injected_rate: f64,
     /// From reconnection to every queue empty (or the time limit).
     pub(super) seconds: f64,
+    /// The inspectors' patrols: how many, metres walked in all, gaps (count and seconds).
+    patrols: u32,
+    distance_walked_m: f64,
+    gaps: u32,
+    gap_s: f64,
+    /// The mean share of each patrol's own grid within 30 m of its track (0.0–1.0).
+    own_grid_coverage: f64,
+    /// Every patrol on the platform, stopped, with exactly the points its phone holds.
+    pub(super) tracks_delivered_exactly_once: bool,
+    /// The slowest of the patrols' first fixes from the phone to the platform (ms), in signal.
+    fix_to_platform_ms: Option<i64>,
 }
 
 impl Summary {
@@ -57,6 +69,27 @@ impl Summary {
         for (code, count) in &self.rejected_by_reason {
             narrator.say(format!("          ✗ {count:>3}  {code}  {}", explain(code)));
         }
+    }
+
+    /// One patrol's figures, added to the day's.
+    pub(super) fn add_patrol(&mut self, figures: &PatrolFigures) {
+        let shares: Vec<f64> = figures.coverage.iter().filter_map(|c| c.share).collect();
+        let share = if shares.is_empty() {
+            0.0
+        } else {
+            shares.iter().sum::<f64>() / shares.len() as f64
+        };
+        let n = f64::from(self.patrols);
+        self.own_grid_coverage = (self.own_grid_coverage * n + share) / (n + 1.0);
+        self.patrols += 1;
+        self.distance_walked_m += figures.distance_m;
+        self.gaps += figures.gaps.len() as u32;
+        self.gap_s += figures.gap_s;
+    }
+
+    /// A first fix took `ms` from the phone to the platform.
+    pub(super) fn add_fix_to_platform(&mut self, ms: i64) {
+        self.fix_to_platform_ms = Some(self.fix_to_platform_ms.map_or(ms, |slowest| slowest.max(ms)));
     }
 
     /// What every device's queue holds after the drain.
@@ -99,7 +132,9 @@ impl Summary {
              still pending / parked      {:>6} / {}\n\
              retries                     {:>6}\n\
              bytes sent                  {:>6.1} MB\n\
-             reconnect → empty queues    {:>6.1} s",
+             reconnect → empty queues    {:>6.1} s\n\
+             patrols                     {:>6}   {:.0} m walked, {} gaps ({:.0} s), own grid {:.2} % covered\n\
+             first fix → platform        {:>6} ms",
             self.captured,
             self.rejected_on_device,
             self.submitted,
@@ -111,7 +146,14 @@ impl Summary {
             self.parked,
             self.retries,
             self.bytes_sent as f64 / 1e6,
-            self.seconds
+            self.seconds,
+            self.patrols,
+            self.distance_walked_m,
+            self.gaps,
+            self.gap_s,
+            self.own_grid_coverage * 100.0,
+            self.fix_to_platform_ms
+                .map_or("-".to_string(), |ms| ms.to_string())
         );
         let exactly_once = self.platform_reports == i64::from(self.submitted) && self.pending == 0;
         out!(
@@ -122,12 +164,23 @@ impl Summary {
                 "NOT every submitted report arrived: see pending / parked above."
             }
         );
+        out!(
+            "{}",
+            if self.tracks_delivered_exactly_once {
+                "every patrol's track arrived exactly once."
+            } else {
+                "NOT every patrol's track arrived whole."
+            }
+        );
     }
 
     /// The command fails when a queue did not drain or the platform holds other than what the
     /// devices count as delivered.
     pub(super) fn verdict(&self) -> Result<(), Failure> {
-        if self.pending > 0 || self.platform_reports != i64::from(self.delivered) {
+        if self.pending > 0
+            || self.platform_reports != i64::from(self.delivered)
+            || !self.tracks_delivered_exactly_once
+        {
             return Err(Failure::reported("not_drained", 1));
         }
         Ok(())

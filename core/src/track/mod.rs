@@ -164,6 +164,7 @@ pub struct PatrolStart {
 /// How many fixes the filter kept and refused, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(deny_unknown_fields)]
 pub struct FilterCounts {
     pub kept: u64,
     /// Kept fixes the OS flagged as mock (included in `kept`).
@@ -262,6 +263,7 @@ impl SegmentStart {
 /// One kept fix of a track, in WGS-84.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(deny_unknown_fields)]
 pub struct TrackPoint {
     /// 0, 1, 2 … in time order within the patrol.
     pub seq: u64,
