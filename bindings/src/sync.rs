@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use gridpatrol_core::Client;
+use gridpatrol_core::client::ComponentPackageInfo;
 use gridpatrol_core::sync::{
     self as core_sync, NetworkPolicy, NetworkState, QueueHealth, SyncConfig, SyncEngine, SyncListener,
     SyncSummary, SyncTask,
@@ -172,5 +173,12 @@ impl GridPatrol {
     pub async fn pull_event_list(&self) -> Result<Option<EventListInfo>> {
         let engine = self.sync.engine()?;
         on_runtime(async move { Ok(engine.pull_event_list().await?) }).await
+    }
+
+    /// Installs the platform's current component package when it changed and verifies; null
+    /// when not.
+    pub async fn pull_component_package(&self) -> Result<Option<ComponentPackageInfo>> {
+        let engine = self.sync.engine()?;
+        on_runtime(async move { Ok(engine.pull_component_package().await?) }).await
     }
 }

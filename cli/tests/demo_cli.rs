@@ -48,7 +48,10 @@ fn a_small_patrol_day_drains_exactly_once() {
     assert_eq!(n("patrols"), 3.0);
     assert_eq!(n("gaps"), 3.0);
     assert!(n("distance_walked_m") > 300.0, "{summary}");
-    assert!(n("own_grid_coverage") > 0.0 && n("own_grid_coverage") <= 1.0, "{summary}");
+    assert!(
+        n("own_grid_coverage") > 0.0 && n("own_grid_coverage") <= 1.0,
+        "{summary}"
+    );
     assert_eq!(summary["tracks_delivered_exactly_once"], true, "{summary}");
     assert!(n("fix_to_platform_ms") >= 0.0);
 }

@@ -302,6 +302,12 @@ impl SyncEngine {
     pub async fn pull_event_list(&self) -> Result<Option<EventListInfo>> {
         self.inner.pull_event_list().await
     }
+
+    /// Fetches the platform's component package when it differs from the one installed and
+    /// installs it after it verifies; `None` when unchanged (see `packages`).
+    pub async fn pull_component_package(&self) -> Result<Option<crate::client::ComponentPackageInfo>> {
+        self.inner.pull_component_package().await
+    }
 }
 
 impl Drop for SyncEngine {
