@@ -1,7 +1,8 @@
 //! Reports: idempotent upload keyed by the device-made id, validation, case numbers, status.
 //!
 //! Owns the `report`, `report_photo` and `case_sequence` tables. `PUT /v1/reports/{id}` runs
-//! the device's own rule set (`gridpatrol_core::capture::validate_submitted`) against the event
+//! the device's own rule set (`gridpatrol_core::capture::validate_submitted`, and
+//! `check_component` when the platform serves a component package) against the event
 //! list the report names (or the current one when the platform lacks it), checks that every photo
 //! is complete, and stores the report once: the same id with the same content (compared by the
 //! SHA-256 of its key-sorted canonical JSON) gets the same answer again, different content gets
@@ -268,7 +269,9 @@ fn validate(
 ) -> ApiResult<Validated> {
     let list = state.lists.for_report(&report.event_list_sha256);
     let grids = state.grids.as_ref().map(|g| &g.index);
-    let findings = validate_submitted(report, &list, grids, &state.config.policy, now);
+    // The component a report names is checked against the package this platform serves.
+    let components = state.components.as_ref().map(|c| &c.index);
+    let findings = validate_submitted(report, &list, grids, components, &state.config.policy, now);
     let clock_skew_s = clock_skew_s(report, now, clock_offset_ms, &state.config.policy);
     if findings.is_valid() {
         return Ok(Validated {

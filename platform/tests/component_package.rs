@@ -93,3 +93,55 @@ fn a_platform_refuses_to_open_with_a_bad_component_package() {
         Ok(_) => panic!("a bad component package must not open"),
     }
 }
+
+/// A report that names a component is checked against the package the platform serves, with the
+/// rule the device runs: a subtype that requires a component refuses an unknown id (422
+/// `validation_failed`, `component.unknown`) and takes a real one of an allowed type at the fix.
+#[tokio::test]
+async fn a_report_naming_a_component_is_checked_against_the_served_package() {
+    let mut config = config();
+    config.component_package = Some(gridpatrol_core::component::sample::sample_package().into_bytes());
+    let served = start(config).await;
+    let device = enroll(&served).await;
+    let photo = photo_bytes(3, 40_000);
+    upload_photo(&served, &device, &photo).await;
+    // 02-028 requires a component of type 03005.
+    let real = gridpatrol_core::component::sample::sample_components()
+        .into_iter()
+        .find(|c| c.type_code == "03005")
+        .expect("the sample holds one");
+    let naming = |id: &str, component: Option<&str>| {
+        let mut r = report(id, &photo);
+        r.category = "02".into();
+        r.subtype = "02-028".into();
+        r.problem = "02-028-01".into();
+        r.content.component_id = component.map(str::to_string);
+        if let Some(fix) = r.content.fix.as_mut() {
+            fix.lat = real.lat;
+            fix.lon = real.lon;
+        }
+        r
+    };
+    let unknown = naming("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a01", Some("320506-XX-99999"));
+    let body = problem(
+        put_report(&served, &device, &unknown).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let codes: Vec<&str> = body["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"component.unknown"), "{body}");
+    let named = naming("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a02", Some(&real.id));
+    let response = put_report(&served, &device, &named).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+}

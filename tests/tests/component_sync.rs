@@ -31,7 +31,10 @@ async fn the_engine_downloads_the_component_package_once_and_verified() {
         .await
         .expect("pull")
         .expect("a package the device did not have");
-    assert_eq!(installed.sha256, gridpatrol_core::media::sha256_hex(package.as_bytes()));
+    assert_eq!(
+        installed.sha256,
+        gridpatrol_core::media::sha256_hex(package.as_bytes())
+    );
     assert!(installed.components > 10_000, "{installed:?}");
     assert_eq!(client.component_package_info(), Some(installed.clone()));
     // Current: 304, nothing installed again.

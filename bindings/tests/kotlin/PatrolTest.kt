@@ -1,7 +1,8 @@
 // Patrols and components through the bindings: a patrol recorded from a fixture of fixes (one
 // by one, then a late batch from the OS, with a gap and an impossible jump), the Wuzhong sample
 // grid and component packages installed, a street-lamp report captured on the patrol naming
-// the nearest lamp, synced to a real `gridpatrol serve`, and the patrol's figures read back.
+// the nearest lamp, synced to a real `gridpatrol serve` (the track with it, its figures read back
+// from the platform), and the patrol's figures read back.
 // Bad input is a typed error that changes nothing; the open patrol is found after a reopen.
 package gridpatrol.tests
 
@@ -137,10 +138,22 @@ val patrolTests = listOf(
             assertEquals(PatrolState.STOPPED, stopped.state)
             assertNull(gp.openPatrol())
 
-            withPlatform { url ->
-                gp.configureSync(url)
+            withServedPlatform { served ->
+                gp.configureSync(served.url)
                 gp.enroll("TEST", "kotlin patrol phone")
-                assertEquals(1, gp.syncNow(Duration.ofSeconds(30)).deliveredThisRun)
+                val run = gp.syncNow(Duration.ofSeconds(30))
+                assertEquals(1, run.deliveredThisRun)
+                // The track went in the same run, each point once; the platform's figures are
+                // the device's (the same core function on the same points).
+                assertEquals(119L, run.trackPointsSent)
+                assertEquals(0, run.patrolsWaiting)
+                val (status, body) = adminGet(served, "/v1/patrols/${patrol.id}")
+                assertEquals(200, status, body)
+                assertTrue(body.contains(""""state":"stopped""""), body)
+                assertTrue(body.contains(""""points":119,"""), body)
+                val platformDistance = Regex(""""distance_m":([0-9.]+)""").find(body)?.groupValues?.get(1)?.toDouble()
+                assertNotNull(platformDistance, body)
+                assertEquals(gp.patrolSummary(patrol.id).distanceM, platformDistance, 1e-6)
             }
             assertEquals(OutboxState.DELIVERED, gp.queue().single { it.reportId == reportId }.state)
 

@@ -31,8 +31,13 @@ import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
 import uniffi.gridpatrol_ffi.SyncObserver
 
+/** A running `gridpatrol serve`: its process, base URL and (generated) admin token. */
+class ServedPlatform(val process: Process, val url: String, val adminToken: String)
+
 /** `gridpatrol serve` on a free port; returns the process and its base URL. */
-fun startPlatform(): Pair<Process, String> {
+fun startPlatform(): Pair<Process, String> = startServedPlatform().let { it.process to it.url }
+
+fun startServedPlatform(): ServedPlatform {
     val bin = System.getProperty("gridpatrol.bin") ?: error("-Dgridpatrol.bin is not set (run scripts/kotlin-tests.sh)")
     val data = File(freshDataDir("platform"), "data")
     val process = ProcessBuilder(
@@ -42,18 +47,31 @@ fun startPlatform(): Pair<Process, String> {
         ?: error("gridpatrol serve printed nothing")
     val addr = Regex(""""addr"\s*:\s*"([^"]+)"""").find(line)?.groupValues?.get(1)
         ?: error("no addr in $line")
-    return process to "http://$addr"
+    val admin = Regex(""""admin_token"\s*:\s*"([^"]+)"""").find(line)?.groupValues?.get(1)
+        ?: error("no admin_token in $line")
+    return ServedPlatform(process, "http://$addr", admin)
 }
 
 /** Runs `body` against a fresh platform, stopped afterwards. */
-suspend fun <T> withPlatform(body: suspend (String) -> T): T {
-    val (process, url) = startPlatform()
+suspend fun <T> withPlatform(body: suspend (String) -> T): T = withServedPlatform { body(it.url) }
+
+suspend fun <T> withServedPlatform(body: suspend (ServedPlatform) -> T): T {
+    val served = startServedPlatform()
     try {
-        return body(url)
+        return body(served)
     } finally {
-        process.destroy()
-        process.waitFor(10, TimeUnit.SECONDS)
+        served.process.destroy()
+        served.process.waitFor(10, TimeUnit.SECONDS)
     }
+}
+
+/** `GET path` on the platform with the admin token: (status, body). */
+fun adminGet(served: ServedPlatform, path: String): Pair<Int, String> {
+    val request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(served.url + path))
+        .header("Authorization", "Bearer ${served.adminToken}").GET().build()
+    val answer = java.net.http.HttpClient.newHttpClient()
+        .send(request, java.net.http.HttpResponse.BodyHandlers.ofString())
+    return answer.statusCode() to answer.body()
 }
 
 class RecordingObserver : SyncObserver {

@@ -6,6 +6,7 @@
 //! (photos, closing on the spot), `field_rules` (attributes, component number, description),
 //! `location_rules` (fix, own grid, duplicates) and `times` (capture and fix times).
 
+use crate::component::ComponentIndex;
 use crate::grid::GridIndex;
 use crate::taxonomy::EventList;
 
@@ -26,23 +27,30 @@ pub struct EarlierReport {
 /// the report as submitted (warnings do not reject; the device already had them answered).
 /// Time rules are judged against the later of `now_ms` and the device's clock at submit
 /// (`submitted_at_ms`): a phone clock that runs fast never gets a report the device accepted
-/// refused (the platform records the skew instead).
+/// refused (the platform records the skew instead). With a component package, the component the
+/// report names is checked against it too ([`super::check_component`], as the device does
+/// against its own copy).
 pub fn validate_submitted(
     report: &super::SubmittedReport,
     list: &EventList,
     grids: Option<&GridIndex>,
+    components: Option<&ComponentIndex>,
     policy: &CapturePolicy,
     now_ms: i64,
 ) -> ValidationReport {
     let draft = report.as_draft();
-    validate(
+    let mut findings = validate(
         &draft,
         list,
         grids,
         policy,
         &[],
         now_ms.max(report.submitted_at_ms),
-    )
+    );
+    if let Some(components) = components {
+        super::check_component(&draft, list, components, &mut findings);
+    }
+    findings
 }
 
 /// Validates `draft` against the event list in force, the grids (when installed), the policy
