@@ -104,6 +104,12 @@ pub enum GridPatrolError {
     #[error("the platform revoked this device")]
     DeviceRevoked,
 
+    /// The platform's certificate holds none of the pinned keys (`TlsTrust.spki_pins`): the
+    /// run stopped and sent nothing; no report was parked or deleted. Someone may be
+    /// intercepting the connection (or the platform changed its key without a backup pin).
+    #[error("the platform's certificate matches none of the pinned keys")]
+    TlsPinMismatch,
+
     /// The platform could not be reached; sync retries by itself.
     #[error("network error: {reason}")]
     Network { reason: String },
@@ -307,6 +313,10 @@ impl From<Error> for GridPatrolError {
             Error::NotEnrolled => Self::NotEnrolled,
             Error::DeviceRevoked => Self::DeviceRevoked,
             Error::Network { reason } => Self::Network { reason },
+            Error::TlsPinMismatch => {
+                tracing::warn!("the platform's certificate matches no pin; sync stopped");
+                Self::TlsPinMismatch
+            }
             Error::Platform { status, code } => Self::Platform { status, code },
             Error::Closed => Self::Closed,
             Error::Internal { reason } => {

@@ -14,7 +14,7 @@ use gridpatrol_core::Client;
 use gridpatrol_core::client::ComponentPackageInfo;
 use gridpatrol_core::sync::{
     self as core_sync, NetworkPolicy, NetworkState, QueueHealth, SyncConfig, SyncEngine, SyncListener,
-    SyncSummary, SyncTask,
+    SyncSummary, SyncTask, TlsTrust,
 };
 use gridpatrol_core::taxonomy::EventListInfo;
 
@@ -65,7 +65,7 @@ impl SyncSlot {
             listener,
         };
         if let Some(url) = SyncEngine::enrolled_platform_url(client)? {
-            slot.replace(client, &url)?;
+            slot.replace(client, &url, None)?;
         }
         Ok(slot)
     }
@@ -78,15 +78,15 @@ impl SyncSlot {
         self.settings().engine.clone().ok_or(GridPatrolError::NotEnrolled)
     }
 
-    /// Points the slot at `url`; keeps the engine when it already works with that platform.
-    fn replace(&self, client: &Arc<Client>, url: &str) -> Result<()> {
-        let config = SyncConfig::new(url);
+    /// Points the slot at `url`; keeps the engine when it already works with that platform
+    /// (and that trust, when one is given).
+    fn replace(&self, client: &Arc<Client>, url: &str, tls: Option<TlsTrust>) -> Result<()> {
+        let mut config = SyncConfig::new(url);
+        config.tls = tls;
         let mut settings = self.settings();
-        if settings
-            .engine
-            .as_ref()
-            .is_some_and(|e| e.platform_url() == config.platform_url)
-        {
+        if settings.engine.as_ref().is_some_and(|e| {
+            e.platform_url() == config.platform_url && config.tls.as_ref().is_none_or(|t| t == e.tls_trust())
+        }) {
             return Ok(());
         }
         if let Some(old) = settings.engine.take() {
@@ -113,11 +113,20 @@ impl GridPatrol {
     /// Points sync at a platform (e.g. `https://platform.example.cn`); a malformed address is
     /// `InvalidArgument` at once. The same address again changes nothing; another one replaces
     /// the engine (its background loops stop: start them again) and needs `enroll`.
-    pub async fn configure_sync(&self, platform_url: String) -> Result<()> {
+    ///
+    /// `tls`: pins and/or a private CA for this address (`InvalidArgument` when malformed),
+    /// stored with it; left out, the trust stored with the address stays in force (an app
+    /// never drops its pins by omission). A platform whose certificate matches no pin is
+    /// `TlsPinMismatch`.
+    #[uniffi::method(default(tls = None))]
+    pub async fn configure_sync(&self, platform_url: String, tls: Option<TlsTrust>) -> Result<()> {
         core_sync::check_platform_url(&platform_url)?;
+        if let Some(trust) = &tls {
+            trust.check()?;
+        }
         let client = self.client();
         let this = self.sync.clone();
-        blocking(move || this.replace(&client, &platform_url)).await
+        blocking(move || this.replace(&client, &platform_url, tls)).await
     }
 
     /// Enrolls this device with the platform's enrollment code; returns the device id.

@@ -69,6 +69,14 @@ enum Command {
         /// How the platform labels this device.
         #[arg(long, default_value = "gridpatrol cli")]
         device_name: String,
+        /// A pinned key, `sha256/<base64 of the certificate's SubjectPublicKeyInfo>` (repeat for
+        /// a backup key); stored with the platform and checked by every later `sync`.
+        #[arg(long = "tls-pin")]
+        tls_pins: Vec<String>,
+        /// A PEM file of the private CA that issued the platform's certificate (instead of the
+        /// system's trust store).
+        #[arg(long)]
+        tls_ca: Option<std::path::PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -178,8 +186,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
             platform,
             code,
             device_name,
+            tls_pins,
+            tls_ca,
             json,
-        } => crate::sync_cmd::enroll(open(&args.data)?, &platform, &code, &device_name, json),
+        } => {
+            let tls = crate::sync_cmd::tls_trust(tls_pins, tls_ca.as_deref())?;
+            crate::sync_cmd::enroll(open(&args.data)?, &platform, tls, &code, &device_name, json)
+        }
         Command::Sync { deadline_s, json } => crate::sync_cmd::sync(open(&args.data)?, deadline_s, json),
         Command::Patrol { command } => crate::patrol::run(&open(&args.data)?, &args.data, command),
     }

@@ -49,6 +49,7 @@ pub fn core_failure(error: Error) -> Failure {
         Error::NotEnrolled => Failure::new("not_enrolled", message, 1),
         Error::DeviceRevoked => Failure::new("device_revoked", message, 1),
         Error::Network { .. } => Failure::new("network", message, 1),
+        Error::TlsPinMismatch => Failure::new("tls_pin_mismatch", message, 1),
         Error::Platform { code, .. } => {
             let code = code.clone();
             Failure::new("platform", message, 1).with("platform_code", code)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gridpatrol_core::Client;
-use gridpatrol_core::sync::{SyncConfig, SyncEngine};
+use gridpatrol_core::sync::{SyncConfig, SyncEngine, TlsTrust};
 use serde_json::json;
 
 use crate::core_error::core_failure;
@@ -20,14 +20,35 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::new("internal", e.to_string(), 1))
 }
 
+/// The trust of `enroll --tls-pin … --tls-ca FILE`; `None` when neither is given.
+pub fn tls_trust(pins: Vec<String>, ca: Option<&std::path::Path>) -> Result<Option<TlsTrust>, Failure> {
+    if pins.is_empty() && ca.is_none() {
+        return Ok(None);
+    }
+    let ca_pem = match ca {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::new("invalid_argument", format!("--tls-ca: {e}"), 2))?,
+        ),
+        None => None,
+    };
+    Ok(Some(TlsTrust {
+        spki_pins: pins,
+        ca_pem,
+    }))
+}
+
 pub fn enroll(
     client: Client,
     platform: &str,
+    tls: Option<TlsTrust>,
     code: &str,
     device_name: &str,
     json: bool,
 ) -> Result<(), Failure> {
-    let engine = SyncEngine::new(Arc::new(client), SyncConfig::new(platform)).map_err(core_failure)?;
+    let mut config = SyncConfig::new(platform);
+    config.tls = tls;
+    let engine = SyncEngine::new(Arc::new(client), config).map_err(core_failure)?;
     let device_id = runtime()?
         .block_on(engine.enroll(code, device_name))
         .map_err(core_failure)?;

@@ -272,7 +272,14 @@ fn breakdown(client: &Client, jpeg: &[u8], n: usize) {
     let to_json = time(&mut || {
         black_box(serde_json::to_string(&report).expect("json"));
     });
+    let key = client.device_key().expect("device key");
+    let claim_bytes = time(&mut || {
+        black_box(gridpatrol_core::claim::Claim::for_report(&report, key.id(), None).canonical_bytes());
+    });
+    let sign = time(&mut || {
+        black_box(key.sign(&report, None));
+    });
     println!(
-        "breakdown (medians, µs, outside any transaction): validate_draft {validate_draft:.1} (of which load+parse draft {load:.1}); report JSON {to_json:.1}"
+        "breakdown (medians, µs, outside any transaction): validate_draft {validate_draft:.1} (of which load+parse draft {load:.1}); report JSON {to_json:.1}; claim signed {sign:.1} (of which its canonical bytes {claim_bytes:.1})"
     );
 }

@@ -26,6 +26,7 @@ use crate::taxonomy::EventList;
 use crate::{Error, Result};
 
 mod components;
+mod device_key;
 mod event_list;
 mod patrol;
 mod photos;
@@ -56,6 +57,8 @@ pub struct Client {
     /// Side files found damaged at open and set aside (see `grid::installed`).
     side_file_damage: Vec<Error>,
     tracks: crate::track::TrackRecorder,
+    /// The claim-signing key (see `client/device_key.rs`).
+    device_key: device_key::DeviceKeySlot,
     /// Last, so the lock is released after the store is closed.
     _lock: DirLock,
 }
@@ -116,6 +119,7 @@ impl Client {
             _lock: lock,
             side_file_damage: grid_damage.into_iter().collect(),
             tracks: crate::track::TrackRecorder::default(),
+            device_key: device_key::DeviceKeySlot::default(),
         })
     }
 
@@ -450,6 +454,7 @@ impl Client {
         // One snapshot for validating and building: the list the report says it was checked
         // against is the list it was checked against.
         let (list, grids) = (self.event_list(), self.grids());
+        let key = self.device_key()?;
         let mut fresh = false;
         let outcome = self.store.write(|tx| {
             if capture::report_exists(tx, id)? {
@@ -461,7 +466,8 @@ impl Client {
                 return Ok(SubmitOutcome::Rejected { report });
             }
             let now = now_ms();
-            let submitted = capture::assemble(draft, &list, grids.as_deref(), &report, &response, now)?;
+            let mut submitted = capture::assemble(draft, &list, grids.as_deref(), &report, &response, now)?;
+            device_key::sign_in(tx, &key, &mut submitted)?;
             capture::submit_draft(tx, &submitted, now)?;
             fresh = true;
             Ok(SubmitOutcome::Submitted {
@@ -476,6 +482,12 @@ impl Client {
             let _ = self.submitted.send(report_id.clone());
         }
         Ok(outcome)
+    }
+
+    /// This device's claim-signing key (made on first use; enrollment registers its public
+    /// half with the platform).
+    pub fn device_key(&self) -> Result<Arc<crate::claim::DeviceKey>> {
+        self.device_key.get(&self.store)
     }
 
     pub fn report(&self, id: &str) -> Result<SubmittedReport> {

@@ -102,6 +102,11 @@ pub enum Error {
     #[error("the platform revoked this device")]
     DeviceRevoked,
 
+    /// The platform's TLS certificate chain holds none of the pinned keys (`SyncConfig::tls`):
+    /// the run stopped before sending anything to it; nothing was parked or deleted.
+    #[error("the platform's certificate matches none of the pinned keys")]
+    TlsPinMismatch,
+
     /// The platform could not be reached (offline, timeout, connection dropped).
     #[error("network error: {reason}")]
     Network { reason: String },
@@ -130,6 +135,7 @@ impl Error {
             Error::NotEnrolled => "not_enrolled",
             Error::DeviceRevoked => "device_revoked",
             Error::Network { .. } => "network",
+            Error::TlsPinMismatch => "tls_pin_mismatch",
             Error::Platform { .. } => "platform",
             Error::DataDirectoryInUse => "data_directory_in_use",
             Error::Closed => "closed",

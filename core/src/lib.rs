@@ -11,6 +11,7 @@ uniffi::setup_scaffolding!();
 
 pub mod canonical;
 pub mod capture;
+pub mod claim;
 pub mod client;
 pub mod component;
 pub mod error;

@@ -40,6 +40,9 @@ struct EnrollRequest {
     enrollment_code: String,
     #[serde(default)]
     label: Option<String>,
+    /// The device's Ed25519 public key (hex) its reports' claims are checked against.
+    #[serde(default)]
+    device_public_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,8 +63,14 @@ pub(crate) async fn enroll(
     let bytes = read_body(body, state.config.limits.small_json_bytes).await?;
     let request: EnrollRequest = parse_json(&bytes)?;
     let label = request.label.map(|l| l.chars().take(100).collect::<String>());
+    let public_key = request
+        .device_public_key
+        .as_deref()
+        .map(crate::claims::checked_public_key)
+        .transpose()?;
     let enrolling = state.clone();
-    let result = blocking(move || enroll_device(&enrolling, &request.enrollment_code, label)).await;
+    let result =
+        blocking(move || enroll_device(&enrolling, &request.enrollment_code, label, public_key)).await;
     if result
         .as_ref()
         .is_err_and(|e| e.status == StatusCode::UNAUTHORIZED)
@@ -73,7 +82,12 @@ pub(crate) async fn enroll(
 
 /// A new device for `code`: a worker's unused, unexpired code (the device becomes the
 /// worker's) or the development code (bound on its first report). Anything else is 401.
-fn enroll_device(state: &Inner, code: &str, label: Option<String>) -> ApiResult<TokenGrant> {
+fn enroll_device(
+    state: &Inner,
+    code: &str,
+    label: Option<String>,
+    public_key: Option<String>,
+) -> ApiResult<TokenGrant> {
     let development =
         !state.config.enrollment_code.is_empty() && secret_eq(code, &state.config.enrollment_code);
     let device_id = uuid::Uuid::new_v4().to_string();
@@ -93,8 +107,9 @@ fn enroll_device(state: &Inner, code: &str, label: Option<String>) -> ApiResult<
             }
         };
         tx.execute(
-            "INSERT INTO device (id, label, enrolled_at, access_hash, access_expires_at, refresh_hash, worker_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO device (id, label, enrolled_at, access_hash, access_expires_at, refresh_hash, worker_id,
+                                 public_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             rusqlite::params![
                 device_id,
                 label,
@@ -102,7 +117,8 @@ fn enroll_device(state: &Inner, code: &str, label: Option<String>) -> ApiResult<
                 sha256_hex(access.as_bytes()),
                 expires,
                 sha256_hex(refresh.as_bytes()),
-                worker
+                worker,
+                public_key
             ],
         )?;
         Ok(worker)

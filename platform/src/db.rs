@@ -25,6 +25,7 @@ const PLATFORM_STEPS: &[Step] = &[
     steps::V3_PARTIALS,
     steps::V4_CLOCK_SKEW,
     steps::V5_PATROLS,
+    steps::V6_CLAIMS,
 ];
 
 /// The schema this build writes: one version per step.

@@ -28,6 +28,7 @@
 pub mod admin;
 pub mod auth;
 pub mod binding;
+pub mod claims;
 pub mod db;
 pub mod enroll_limit;
 pub mod fault;
@@ -261,6 +262,7 @@ impl Platform {
             .route("/v1/health", get(health))
             .route("/v1/admin/stats", get(admin::stats))
             .route("/v1/admin/workers", post(admin::create_worker))
+            .route("/v1/admin/reports", get(claims::list))
             .route("/v1/admin/devices/{device_id}/revoke", post(admin::revoke))
             .route("/v1/admin/reports/{report_id}/status", post(admin::set_status))
             .route("/v1/admin/event-lists", post(admin::publish_event_list))

@@ -450,12 +450,37 @@ pub(crate) fn read_view(state: &Inner, viewer: &Viewer, patrol_id: &str) -> ApiR
     let meta: PatrolMeta =
         serde_json::from_str(&meta).map_err(|_| ApiError::internal("stored patrol fields do not parse"))?;
     let grids = state.grids.as_ref().map(|g| &g.index);
-    let figures = figures::compute(&meta.to_patrol(), &points, grids, now_ms(), &Default::default());
+    let patrol = meta.to_patrol();
+    let now = now_ms();
+    let mut figures = figures::compute(&patrol, &points, grids, now, &Default::default());
+    let (from, to) = patrol.report_window(now);
+    figures.linked_reports = state
+        .db
+        .read(|c| linked_reports(c, &summary.device_id, &patrol.reporter.reporter_id, from, to))?;
     Ok(PatrolView {
         summary,
         meta,
         figures,
     })
+}
+
+/// The reports this device delivered for the patrol's reporter captured within the window
+/// (`Patrol::report_window`), in capture order: the device's own rule, over the platform's rows.
+fn linked_reports(
+    conn: &Connection,
+    device_id: &str,
+    reporter_id: &str,
+    from: i64,
+    to: i64,
+) -> ApiResult<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM report
+         WHERE device_id = ?1 AND json_extract(body, '$.reporter.reporter_id') = ?2
+           AND json_extract(body, '$.captured_at_ms') BETWEEN ?3 AND ?4
+         ORDER BY json_extract(body, '$.captured_at_ms'), id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![device_id, reporter_id, from, to], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<String>, _>>()?)
 }
 
 /// Every stored point of a patrol, in order (at most `MAX_CHUNKS` × 500).

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Device;
 use crate::binding;
+use crate::claims;
 use crate::db::bump;
 use crate::problem::{ApiError, ApiResult, Path, Query};
 use crate::{Inner, blocking, now_ms, photos, read_body, utf8_body};
@@ -225,6 +226,7 @@ pub(crate) fn receive(
     state
         .db
         .read(|c| binding::authorize(state, c, device, &report.content.reporter))?;
+    let judged = claims::judge(state, device, &report)?;
     let now = now_ms();
     let validated = validate(state, &report, now, clock_offset_ms)?;
     check_photos(state, &report)?;
@@ -235,6 +237,7 @@ pub(crate) fn receive(
         }
         binding::bind_or_check(state, tx, device, &report.content.reporter)?;
         let receipt = insert(tx, state, device, &report, &canonical, &validated, now)?;
+        claims::record(tx, &report.id, &judged)?;
         Ok(Ok(Accepted {
             status: StatusCode::CREATED,
             receipt,

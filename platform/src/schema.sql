@@ -1,4 +1,4 @@
--- The platform database's schema as the steps in db/steps.rs leave it: PRAGMA user_version = 5.
+-- The platform database's schema as the steps in db/steps.rs leave it: PRAGMA user_version = 6.
 -- Written out so a reader sees every table in one place; a test
 -- (`db::tests::schema_sql_is_what_the_steps_make`) keeps it equal to what a fresh open makes.
 -- Not executed by the platform: the steps are what run. Change it only with a new step.
@@ -21,7 +21,9 @@ CREATE TABLE device (
     worker_id         TEXT REFERENCES worker (id),
     bound_reporter    TEXT,
     bound_role        TEXT,
-    bound_grids       TEXT
+    bound_grids       TEXT,
+    -- The device's Ed25519 public key (hex), registered at enrollment (owner: `claims`).
+    public_key        TEXT
 ) STRICT;
 
 -- Event-list packages served and validated against; one is current (owner: `packages`).
@@ -72,9 +74,16 @@ CREATE TABLE report (
     received_at       INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,
     seq               INTEGER NOT NULL UNIQUE,
-    clock_skew_s      INTEGER
+    clock_skew_s      INTEGER,
+    -- The claim's verdict and place in its key's chain (owner: `claims`).
+    verdict               TEXT,
+    claim_key_id          TEXT,
+    claim_sha256          TEXT,
+    previous_claim_sha256 TEXT
 ) STRICT;
 CREATE INDEX report_by_device_seq ON report (device_id, seq);
+CREATE INDEX report_by_claim ON report (claim_key_id, claim_sha256);
+CREATE INDEX report_by_previous_claim ON report (claim_key_id, previous_claim_sha256);
 CREATE TABLE report_photo (
     report_id TEXT NOT NULL REFERENCES report (id),
     position  INTEGER NOT NULL,

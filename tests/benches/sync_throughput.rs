@@ -320,6 +320,7 @@ fn seed(root: &Path, n: u64, photo_bytes: Option<usize>, reporters: u64) -> Seed
             }
             _ => None,
         };
+        gridpatrol_tests::resign(&client, &mut value);
         let body = value.to_string();
         let body_path = bodies.join(format!("{id}.json"));
         std::fs::write(&body_path, &body).expect("body file");

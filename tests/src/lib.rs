@@ -223,6 +223,24 @@ pub fn ack_duplicates() -> WarningResponse {
     }
 }
 
+/// Signs again a report fixture changed behind the device's back (a copy under a new id, a
+/// shifted clock, a broken rule), at its original place in the device's chain, as the device
+/// would have signed it: the platform then judges the change itself, not a claim that no
+/// longer fits. `value` is the report's stored JSON.
+pub fn resign(client: &Client, value: &mut serde_json::Value) {
+    let mut report: gridpatrol_core::capture::SubmittedReport =
+        serde_json::from_value(value.clone()).expect("a report's stored JSON");
+    let previous = report
+        .claim
+        .take()
+        .and_then(|signed| signed.previous_claim_sha256);
+    let signed = client
+        .device_key()
+        .expect("the device key")
+        .sign(&report, previous);
+    value["claim"] = serde_json::to_value(signed).expect("a claim serializes");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,7 +210,7 @@ async fn no_personal_data_in_any_log_line_of_a_full_run() {
     assert_eq!(summary.linked_reports.len(), 1);
 
     // Sync it.
-    gp.configure_sync(platform.url()).await.expect("configure");
+    gp.configure_sync(platform.url(), None).await.expect("configure");
     gp.enroll(CODE.into(), "log privacy phone".into())
         .await
         .expect("enroll");

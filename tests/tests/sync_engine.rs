@@ -89,6 +89,7 @@ fn tamper(client: &Client, id: &str, change: impl FnOnce(&mut serde_json::Value)
             let body: String = tx.query_row("SELECT body FROM report WHERE id = ?1", [id], |r| r.get(0))?;
             let mut report: serde_json::Value = serde_json::from_str(&body)?;
             change(&mut report);
+            gridpatrol_tests::resign(client, &mut report);
             // Without its checksum, as a row from before checksums: the device sends it
             // unverified, so what refuses it is the platform (a kept checksum would park it
             // on the device as `local_report_corrupt`).

@@ -31,17 +31,7 @@ async fn patch(url: &str, token: &str, sha: &str, length: usize, bytes: &[u8]) -
 
 /// A fresh device's access token.
 async fn other_device(url: &str) -> String {
-    gridpatrol_core::sync::install_tls_provider();
-    let grant: serde_json::Value = reqwest::Client::new()
-        .post(format!("{url}/v1/enroll"))
-        .json(&serde_json::json!({"enrollment_code": CODE, "label": "other"}))
-        .send()
-        .await
-        .expect("enroll")
-        .json()
-        .await
-        .expect("grant");
-    grant["access_token"].as_str().expect("token").to_string()
+    enroll_without_key(url, "other").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ use gridpatrol_core::Client;
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::track::{PatrolStart, SegmentStart, TrackPoint, TravelMode};
 use gridpatrol_platform::{Config, FaultConfig};
-use gridpatrol_tests::inspector;
+use gridpatrol_tests::{fill_valid_plain_draft, inspector, place, submit_valid};
 use sync_support::*;
 
 /// Fix `i` of the fixture walk: 1 m east per fix, 200 ms apart (so 1,234 fixes fit inside the
@@ -118,6 +118,10 @@ async fn a_patrol_arrives_exactly_once_in_order_with_its_live_position_through_f
         // Reports captured during the patrol go in the same runs.
         let shared = base_photos(2);
         capture(&client, 0, 6, 1, &shared, 3);
+        // And one of the patrolling worker's own: linked to the patrol, on both sides.
+        let draft = client.create_draft(inspector("w-patrol"), None).expect("draft");
+        fill_valid_plain_draft(&client, &draft.id, place(900));
+        let own = submit_valid(&client, &draft.id);
 
         platform.platform.set_fault(Some(FaultConfig::new(0.30, 0x7AC5)));
         let first = engine.sync_now(Duration::from_secs(120)).await.expect("sync");
@@ -179,6 +183,12 @@ async fn a_patrol_arrives_exactly_once_in_order_with_its_live_position_through_f
             Some(figures.gaps.len())
         );
         assert_eq!(figures.gaps.len(), 1);
+        assert_eq!(figures.linked_reports, std::slice::from_ref(&own));
+        assert_eq!(
+            view["figures"]["linked_reports"],
+            serde_json::json!([own]),
+            "the platform links it too"
+        );
         assert_eq!(view["meta"]["counts"]["jump"], 1);
 
         // Nothing left: another run sends nothing of the patrol.

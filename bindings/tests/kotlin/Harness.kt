@@ -30,6 +30,7 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "storage errors" to storageErrorTests,
     "patrol" to patrolTests,
     "log sink" to logSinkTests,
+    "claims" to claimTests,
 )
 
 fun main(args: Array<String>) {

@@ -8,6 +8,7 @@ import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import uniffi.gridpatrol_core.Reporter
 import uniffi.gridpatrol_core.Role
+import uniffi.gridpatrol_core.TlsTrust
 import uniffi.gridpatrol_ffi.GridCounts
 import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
@@ -30,6 +31,16 @@ val mobileApiTests = listOf(
                 val bad = assertFailsWith<GridPatrolException.InvalidArgument>(url) { gp.configureSync(url) }
                 assertEquals("platform_url", bad.field)
             }
+            // TLS pins: malformed ones are refused at the call; a well-formed set is accepted.
+            val pin = assertFailsWith<GridPatrolException.InvalidArgument> {
+                gp.configureSync("https://platform.example.cn", TlsTrust(listOf("sha256/short"), null))
+            }
+            assertEquals("tls_pins", pin.field)
+            val ca = assertFailsWith<GridPatrolException.InvalidArgument> {
+                gp.configureSync("https://platform.example.cn", TlsTrust(emptyList<String>(), "not a certificate"))
+            }
+            assertEquals("tls_ca_pem", ca.field)
+            gp.configureSync("https://platform.example.cn", TlsTrust(listOf("sha256/" + "A".repeat(43) + "="), null))
             assertEquals(false, gp.isEnrolled())
             val draft = gp.createDraft(checker, null)
             val noSubtype = assertFailsWith<GridPatrolException.InvalidArgument> { gp.setEvent(draft.id, null, "03-001-01") }

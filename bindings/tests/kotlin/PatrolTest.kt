@@ -154,6 +154,12 @@ val patrolTests = listOf(
                 val platformDistance = Regex(""""distance_m":([0-9.]+)""").find(body)?.groupValues?.get(1)?.toDouble()
                 assertNotNull(platformDistance, body)
                 assertEquals(gp.patrolSummary(patrol.id).distanceM, platformDistance, 1e-6)
+                // The report's claim, signed at submit by the core, verified by the platform.
+                val (listed, reports) = adminGet(served, "/v1/admin/reports?limit=10")
+                assertEquals(200, listed, reports)
+                assertTrue(reports.contains(""""report_id":"$reportId""""), reports)
+                assertTrue(reports.contains(""""verdict":"verified""""), reports)
+                assertTrue(reports.contains(""""chain":"first""""), reports)
             }
             assertEquals(OutboxState.DELIVERED, gp.queue().single { it.reportId == reportId }.state)
 

@@ -87,6 +87,7 @@ pub(crate) fn assemble(
         event_list_sha256: info.sha256,
         acknowledged_warnings: validated.warnings.iter().map(|w| w.code.clone()).collect(),
         override_reason: response.override_reason.clone().filter(|r| !r.trim().is_empty()),
+        claim: None,
     })
 }
 

@@ -207,6 +207,10 @@ pub struct SubmittedReport {
     /// Warnings the worker saw and accepted, by code, and the reason if they overrode them.
     pub acknowledged_warnings: Vec<String>,
     pub override_reason: Option<String>,
+    /// The device's signed claim over this report (`crate::claim`), made at submit; absent
+    /// on reports submitted before devices signed (and left out of their JSON, unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<crate::claim::SignedClaim>,
 }
 
 /// Tunable limits of validation that are not per subtype.

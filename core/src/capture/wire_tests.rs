@@ -107,6 +107,7 @@ fn sample_report() -> SubmittedReport {
         event_list_sha256: "ef".repeat(32),
         acknowledged_warnings: vec!["photo.exif_time_mismatch".into()],
         override_reason: Some("现场确认".into()),
+        claim: None,
     }
 }
 

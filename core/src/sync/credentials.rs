@@ -5,7 +5,8 @@
 //! `enroll`; a refresh replaces only the access token — the refresh token is not rotated, so a
 //! lost refresh answer is harmless), `sync.revoked` (set when the platform answers
 //! `device_revoked`, lifted by enrolling again; nothing else is deleted) and
-//! `sync.platform_url`. Every authenticated request goes through [`Inner::authed`], the one
+//! `sync.platform_url` with `sync.tls_trust` (the pins and CA of that address, JSON; absent for
+//! the system's trust). Every authenticated request goes through [`Inner::authed`], the one
 //! place a 401 is answered: refresh once and send again, or stop.
 //!
 //! It does not own what an answer means for a report (`protocol` classifies), the SQL of `meta`
@@ -16,6 +17,7 @@ use rusqlite::Connection;
 use super::Inner;
 use super::outbox;
 use super::protocol::{self, Failure, Problem, TokenGrant, network_failure};
+use super::tls::TlsTrust;
 use crate::{Client, Error, Result};
 
 pub(super) const KEY_DEVICE_ID: &str = "sync.device_id";
@@ -24,6 +26,7 @@ pub(super) const KEY_REFRESH_TOKEN: &str = "sync.refresh_token";
 pub(super) const KEY_REVOKED: &str = "sync.revoked";
 pub(super) const KEY_LAST_SUCCESS: &str = "sync.last_success_at";
 pub(super) const KEY_PLATFORM_URL: &str = "sync.platform_url";
+pub(super) const KEY_TLS_TRUST: &str = "sync.tls_trust";
 
 /// The device's credentials, as stored in `meta`.
 #[derive(Debug, Clone)]
@@ -60,6 +63,26 @@ pub(super) fn enrolled_platform_url(client: &Client) -> Result<Option<String>> {
         .read(|conn| outbox::meta_get(conn, KEY_PLATFORM_URL))
 }
 
+/// The TLS trust stored with `platform_url`, when the directory is enrolled with that address.
+pub(super) fn stored_trust(conn: &Connection, platform_url: &str) -> Result<Option<TlsTrust>> {
+    if outbox::meta_get(conn, KEY_PLATFORM_URL)?.as_deref() != Some(platform_url) {
+        return Ok(None);
+    }
+    match outbox::meta_get(conn, KEY_TLS_TRUST)? {
+        Some(json) => Ok(Some(serde_json::from_str(&json)?)),
+        None => Ok(Some(TlsTrust::default())),
+    }
+}
+
+/// Stores the trust of the enrolled platform address (the default is stored as no key).
+pub(super) fn store_trust(conn: &rusqlite::Transaction<'_>, trust: &TlsTrust) -> Result<()> {
+    if trust.is_default() {
+        outbox::meta_delete(conn, KEY_TLS_TRUST)
+    } else {
+        outbox::meta_set(conn, KEY_TLS_TRUST, &serde_json::to_string(trust)?)
+    }
+}
+
 /// Whether a 401 with this `code` is answered by refreshing the access token. A HEAD answer has
 /// no body to name the code (`""`): refreshing tells, as a revoked device's refresh answers
 /// `device_revoked`. Any other code goes to `Problem::classify` (a stop).
@@ -75,15 +98,18 @@ impl Inner {
     /// `POST /v1/enroll`; the credentials are stored and a revocation mark lifted.
     pub(super) async fn enroll(&self, enrollment_code: &str, device_name: &str) -> Result<String> {
         let label: String = device_name.chars().take(100).collect();
+        let public_key = self.client.device_key()?.public_key_hex();
         let response = self
             .http
             .post(self.url("/v1/enroll"))
-            .json(&serde_json::json!({"enrollment_code": enrollment_code, "label": label}))
+            .json(&serde_json::json!({
+                "enrollment_code": enrollment_code,
+                "label": label,
+                "device_public_key": public_key,
+            }))
             .send()
             .await
-            .map_err(|e| Error::Network {
-                reason: protocol::network_reason(&e).into(),
-            })?;
+            .map_err(|e| protocol::network_error(&e))?;
         if !response.status().is_success() {
             let problem = Problem::read(response).await;
             return Err(Error::Platform {
@@ -91,20 +117,20 @@ impl Inner {
                 code: problem.code,
             });
         }
-        let grant: TokenGrant = response.json().await.map_err(|e| Error::Network {
-            reason: protocol::network_reason(&e).into(),
-        })?;
+        let grant: TokenGrant = response.json().await.map_err(|e| protocol::network_error(&e))?;
         let stored = [
             (KEY_DEVICE_ID, grant.device_id.clone()),
             (KEY_ACCESS_TOKEN, grant.access_token.clone()),
             (KEY_REFRESH_TOKEN, grant.refresh_token.clone()),
         ];
         let url = self.config.platform_url.clone();
+        let trust = self.tls.clone();
         self.write(move |tx| {
             for (key, value) in &stored {
                 outbox::meta_set(tx, key, value)?;
             }
             outbox::meta_set(tx, KEY_PLATFORM_URL, &url)?;
+            store_trust(tx, &trust)?;
             outbox::meta_delete(tx, KEY_REVOKED)
         })
         .await?;

@@ -94,12 +94,13 @@
 mod clock;
 mod credentials;
 mod ledger;
-mod outbox;
+pub(crate) mod outbox;
 mod packages;
 mod photos;
 mod protocol;
 mod reports;
 mod run;
+pub mod tls;
 pub(crate) mod track_queue;
 mod tracks;
 mod types;
@@ -116,6 +117,7 @@ use crate::taxonomy::EventListInfo;
 use crate::{Client, Error, Result};
 
 use credentials::{Credentials, KEY_LAST_SUCCESS};
+pub use tls::TlsTrust;
 pub use types::{
     NetworkPolicy, NetworkState, ParkedReport, QueueHealth, SyncConfig, SyncEvent, SyncListener,
     SyncProgress, SyncSummary,
@@ -135,6 +137,8 @@ pub struct SyncEngine {
 struct Inner {
     client: Arc<Client>,
     config: SyncConfig,
+    /// The trust in force: the config's, else the one stored with the address (see `tls`).
+    tls: TlsTrust,
     http: reqwest::Client,
     network: RwLock<NetworkState>,
     policy: RwLock<NetworkPolicy>,
@@ -175,26 +179,42 @@ impl SyncEngine {
                 reason: "max_parallel_reports and photo_chunk_bytes must be positive".into(),
             });
         }
+        if let Some(trust) = &config.tls {
+            trust.check()?;
+        }
         install_tls_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.request_timeout_ms.max(1)))
-            .connect_timeout(Duration::from_millis(config.request_timeout_ms.clamp(1, 10_000)))
-            .user_agent(concat!("gridpatrol/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Network {
-                reason: format!("http client: {e}"),
-            })?;
-        let (credentials, confirmed, clock) = client.store().read(|conn| {
+        let (credentials, confirmed, clock, stored_trust) = client.store().read(|conn| {
             Ok((
                 Credentials::load(conn)?,
                 outbox::confirmed_photos(conn)?,
                 clock::DeviceClock::load(conn)?,
+                credentials::stored_trust(conn, &config.platform_url)?,
             ))
+        })?;
+        let tls = match (&config.tls, stored_trust) {
+            (Some(given), Some(stored)) if *given != stored => {
+                // A new pin set (a key rotation) for the enrolled address: it is the one kept.
+                client.store().write(|tx| credentials::store_trust(tx, given))?;
+                given.clone()
+            }
+            (Some(given), _) => given.clone(),
+            (None, stored) => stored.unwrap_or_default(),
+        };
+        let mut http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.request_timeout_ms.max(1)))
+            .connect_timeout(Duration::from_millis(config.request_timeout_ms.clamp(1, 10_000)))
+            .user_agent(concat!("gridpatrol/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls_config) = tls.client_config()? {
+            http = http.tls_backend_preconfigured(tls_config);
+        }
+        let http = http.build().map_err(|e| Error::Network {
+            reason: format!("http client: {e}"),
         })?;
         Ok(Arc::new(SyncEngine {
             inner: Arc::new(Inner {
                 client,
                 config,
+                tls,
                 http,
                 network: RwLock::new(NetworkState {
                     online: true,
@@ -256,6 +276,11 @@ impl SyncEngine {
 
     pub fn platform_url(&self) -> &str {
         &self.inner.config.platform_url
+    }
+
+    /// How this engine trusts the platform's certificate (see [`SyncConfig::tls`]).
+    pub fn tls_trust(&self) -> &TlsTrust {
+        &self.inner.tls
     }
 
     /// The device's clock minus the platform's (ms), as learned from the platform's answers;

@@ -48,9 +48,7 @@ impl Inner {
             .get(reqwest::header::ETAG)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim_matches('"').to_string());
-        let body = response.bytes().await.map_err(|e| Error::Network {
-            reason: protocol::network_reason(&e).into(),
-        })?;
+        let body = response.bytes().await.map_err(|e| protocol::network_error(&e))?;
         Ok(Some(Downloaded {
             body,
             announced_sha256,

@@ -156,11 +156,25 @@ fn binding_reason(body: &serde_json::Value) -> String {
     )
 }
 
-/// A request that got no answer: timeout, refused or dropped connection. Never permanent.
+/// A request that got no answer: timeout, refused or dropped connection — never permanent —
+/// or a platform whose certificate matches no pin, which stops the run.
 pub(crate) fn network_failure(error: &reqwest::Error) -> Failure {
+    if super::tls::is_pin_mismatch(error) {
+        return Failure::Stop(Error::TlsPinMismatch);
+    }
     Failure::Transient {
         reason: network_reason(error).into(),
         retry_after: None,
+    }
+}
+
+/// [`network_failure`] for calls that answer with an [`Error`] (enroll, package downloads).
+pub(crate) fn network_error(error: &reqwest::Error) -> Error {
+    if super::tls::is_pin_mismatch(error) {
+        return Error::TlsPinMismatch;
+    }
+    Error::Network {
+        reason: network_reason(error).into(),
     }
 }
 

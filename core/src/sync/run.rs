@@ -417,6 +417,7 @@ mod tests {
 
     fn backoff_config(base_ms: u64, max_ms: u64) -> SyncConfig {
         SyncConfig {
+            tls: None,
             backoff_base_ms: base_ms,
             backoff_max_ms: max_ms,
             ..SyncConfig::new("http://127.0.0.1:1")

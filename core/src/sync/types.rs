@@ -3,6 +3,8 @@
 //! plain data (the uniffi records the apps see); what the engine does with them lives in the
 //! engine's other modules, and it does not own the engine itself (`SyncEngine`, in `mod.rs`).
 
+use super::tls::TlsTrust;
+
 /// How the engine talks to the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncConfig {
@@ -14,6 +16,11 @@ pub struct SyncConfig {
     pub photo_chunk_bytes: usize,
     pub backoff_base_ms: u64,
     pub backoff_max_ms: u64,
+    /// How the platform's certificate is trusted (pins, a private CA). `None`: as stored with
+    /// this platform address when the directory enrolled (or last configured it), else the
+    /// system's trust. `Some` replaces what is stored for the address — an app that passes
+    /// `None` at every start keeps its pins; it never drops them by omission.
+    pub tls: Option<TlsTrust>,
 }
 
 impl SyncConfig {
@@ -25,6 +32,7 @@ impl SyncConfig {
             photo_chunk_bytes: 256 * 1024,
             backoff_base_ms: 500,
             backoff_max_ms: 60_000,
+            tls: None,
         }
     }
 }

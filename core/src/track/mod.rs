@@ -225,6 +225,15 @@ pub struct Patrol {
     pub counts: FilterCounts,
 }
 
+impl Patrol {
+    /// When a report counts as captured on this patrol, by its reporter: from the start to the
+    /// stop (or `now_ms` while it runs), both ends included. The one rule the device's figures
+    /// and the platform's use.
+    pub fn report_window(&self, now_ms: i64) -> (i64, i64) {
+        (self.started_at_ms, self.stopped_at_ms.unwrap_or(now_ms))
+    }
+}
+
 /// How a point follows the previous one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

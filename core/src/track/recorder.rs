@@ -512,7 +512,7 @@ impl TrackRecorder {
 
     /// The submitted reports captured on this patrol (reporter + time window, see the module doc).
     pub fn linked_reports(&self, store: &Store, patrol: &Patrol, now_ms: i64) -> Result<Vec<String>> {
-        let to = patrol.stopped_at_ms.unwrap_or(now_ms);
-        store.read(|conn| db::reports_in_window(conn, &patrol.reporter.reporter_id, patrol.started_at_ms, to))
+        let (from, to) = patrol.report_window(now_ms);
+        store.read(|conn| db::reports_in_window(conn, &patrol.reporter.reporter_id, from, to))
     }
 }

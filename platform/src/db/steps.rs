@@ -159,3 +159,18 @@ pub(super) const V5_PATROLS: &str = "CREATE TABLE patrol (
                  updated_at  INTEGER NOT NULL,
                  PRIMARY KEY (patrol_id, chunk)
              ) STRICT, WITHOUT ROWID;";
+
+/// v6: signed claims (owner: `claims`). A device registers its Ed25519 public key at
+/// enrollment; every report keeps its verdict and where its claim sits in the signing key's
+/// chain, so the admin's list can say which captures are linked, missing or forked.
+pub(super) const V6_CLAIMS: &str = "ALTER TABLE device ADD COLUMN public_key TEXT;
+             -- 'verified' (signature and content hold), 'unsigned' (no claim, from a device
+             -- that registered no key) or 'key_unknown' (a claim the platform cannot check:
+             -- its device registered no key); NULL for reports received before this step
+             -- (unsigned). Refused claims are never stored.
+             ALTER TABLE report ADD COLUMN verdict TEXT;
+             ALTER TABLE report ADD COLUMN claim_key_id TEXT;
+             ALTER TABLE report ADD COLUMN claim_sha256 TEXT;
+             ALTER TABLE report ADD COLUMN previous_claim_sha256 TEXT;
+             CREATE INDEX report_by_claim ON report (claim_key_id, claim_sha256);
+             CREATE INDEX report_by_previous_claim ON report (claim_key_id, previous_claim_sha256);";

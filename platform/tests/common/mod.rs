@@ -201,6 +201,7 @@ pub fn report(id: &str, photo: &[u8]) -> SubmittedReport {
         event_list_sha256: info.sha256,
         acknowledged_warnings: vec![],
         override_reason: None,
+        claim: None,
     }
 }
 
