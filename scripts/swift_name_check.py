@@ -103,6 +103,20 @@ def param_labels(params: str) -> tuple:
     return tuple(labels)
 
 
+def param_label_variants(params: str) -> set:
+    """Every label list a call may use: a parameter with a default value (`= nil`) may be left
+    out, as Swift allows (the others keep their order)."""
+    variants = [()]
+    for p in split_args(params):
+        head = p.split(":", 1)[0].split()
+        if not head:
+            continue
+        label = "_" if head[0] == "_" else head[0]
+        defaulted = "=" in p.split(":", 1)[-1]
+        variants = [v + (label,) for v in variants] + (variants if defaulted else [])
+    return set(variants)
+
+
 def call_labels(args: str) -> tuple:
     labels = []
     for a in split_args(args):
@@ -148,20 +162,20 @@ class Generated:
             current = stack[-1][0] if stack else None
             for fm in re.finditer(r"\b(static\s+|class\s+)?func\s+`?([A-Za-z_][A-Za-z0-9_]*)`?\s*(?:<[^>]*>)?\s*\(", line):
                 close = matching_paren(line, fm.end() - 1)
-                labels = param_labels(line[fm.end():close]) if close > 0 else ()
+                labels = param_label_variants(line[fm.end():close]) if close > 0 else {()}
                 name = fm.group(2)
                 if current is None:
-                    self.functions.setdefault(name, set()).add(labels)
+                    self.functions.setdefault(name, set()).update(labels)
                 elif fm.group(1):
                     self.statics.setdefault(current, set()).add(name)
-                    self.methods.setdefault(current, {}).setdefault(name, set()).add(labels)
+                    self.methods.setdefault(current, {}).setdefault(name, set()).update(labels)
                 else:
-                    self.methods.setdefault(current, {}).setdefault(name, set()).add(labels)
+                    self.methods.setdefault(current, {}).setdefault(name, set()).update(labels)
             im = re.search(r"\binit\s*\(", line)
             if im and current is not None:
                 close = matching_paren(line, im.end() - 1)
                 if close > 0:
-                    self.inits.setdefault(current, set()).add(param_labels(line[im.end():close]))
+                    self.inits.setdefault(current, set()).update(param_label_variants(line[im.end():close]))
             cm = re.match(r"\s*case\s+(.*)", line)
             if cm and current is not None and "(" not in cm.group(1).split(",")[0].split("=")[0][:0]:
                 for case in split_args(cm.group(1)):

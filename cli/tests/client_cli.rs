@@ -788,3 +788,40 @@ fn help_explains_the_commands_and_that_a_rejected_draft_stays() {
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("locate") && text.contains("stats"), "{text}");
 }
+
+#[test]
+fn enroll_checks_its_tls_pins_and_ca_before_anything_is_sent() {
+    let dir = TempDir::new().expect("tempdir");
+    let data = dir.path().join("device");
+    let data = data.to_str().expect("utf-8 path");
+    let enroll = |extra: &[&str]| {
+        let mut args = vec![
+            "client",
+            "--data",
+            data,
+            "enroll",
+            "--platform",
+            "https://127.0.0.1:9",
+            "--code",
+            "X",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        gridpatrol(&args)
+    };
+    let bad_pin = error_of(&enroll(&["--tls-pin", "sha256/short"]));
+    assert_eq!(bad_pin["code"], "invalid_argument", "{bad_pin}");
+    assert!(
+        !bad_pin["message"].as_str().expect("message").contains("short"),
+        "the message quotes the input: {bad_pin}"
+    );
+    let ca = write(dir.path(), "ca.pem", b"not a certificate");
+    let bad_ca = error_of(&enroll(&["--tls-ca", ca.to_str().expect("path")]));
+    assert_eq!(bad_ca["code"], "invalid_argument", "{bad_ca}");
+    let no_ca = error_of(&enroll(&["--tls-ca", "/nonexistent/ca.pem"]));
+    assert_eq!(no_ca["code"], "invalid_argument", "{no_ca}");
+    // A well-formed pin gets as far as the network (nothing listens on port 9).
+    let pin = format!("sha256/{}=", "A".repeat(43));
+    let unreachable = error_of(&enroll(&["--tls-pin", &pin]));
+    assert_eq!(unreachable["code"], "network", "{unreachable}");
+}
