@@ -42,6 +42,8 @@ pub struct Stats {
     pub report_batches: i64,
     /// 422 `validation_failed` answers.
     pub validation_failed: i64,
+    /// Reports refused for their claim (422 `claim_*`, see `claims`).
+    pub claims_refused: i64,
     pub event_list_version: String,
     pub event_list_sha256: String,
 }
@@ -69,6 +71,7 @@ pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
             report_conflicts: counter(c, "report_conflicts")?,
             report_batches: counter(c, "report_batches")?,
             validation_failed: counter(c, "validation_failed")?,
+            claims_refused: counter(c, "claims_refused")?,
             event_list_version: info.list_version,
             event_list_sha256: info.sha256,
         })

@@ -113,7 +113,9 @@ async fn signed_reports_verify_and_altered_ones_are_refused() {
     }
     let rows = admin_reports(&platform).await;
     assert_eq!(rows.len(), 3, "nothing altered is stored");
-    assert_eq!(platform.stats().await["reports"], 3);
+    let stats = platform.stats().await;
+    assert_eq!(stats["reports"], 3);
+    assert_eq!(stats["claims_refused"], 3, "{stats}");
     engine.shutdown();
 }
 
