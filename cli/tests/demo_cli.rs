@@ -39,6 +39,11 @@ fn a_small_patrol_day_drains_exactly_once() {
         n("submitted"),
         "exactly once on the platform"
     );
+    assert_eq!(
+        n("claims_verified"),
+        n("platform_reports"),
+        "every report as its phone signed it"
+    );
     assert_eq!(n("pending"), 0.0);
     assert_eq!(n("parked"), 0.0);
     assert!(n("seconds") > 0.0);

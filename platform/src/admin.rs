@@ -26,6 +26,8 @@ pub struct Stats {
     pub reports_received: i64,
     pub reports_dispatched: i64,
     pub reports_rejected: i64,
+    /// Reports whose signed claim verified against their device's key (see `claims`).
+    pub reports_verified: i64,
     /// Complete, verified photos (each content hash once) and their bytes.
     pub photos: i64,
     pub photo_bytes: i64,
@@ -62,6 +64,7 @@ pub(crate) fn read_stats(state: &crate::State) -> ApiResult<Stats> {
             reports_received: count("SELECT COUNT(*) FROM report WHERE status = 'received'")?,
             reports_dispatched: count("SELECT COUNT(*) FROM report WHERE status = 'dispatched'")?,
             reports_rejected: count("SELECT COUNT(*) FROM report WHERE status = 'rejected'")?,
+            reports_verified: count("SELECT COUNT(*) FROM report WHERE verdict = 'verified'")?,
             photos: count("SELECT COUNT(*) FROM photo WHERE complete = 1")?,
             photo_bytes: count("SELECT COALESCE(SUM(length), 0) FROM photo WHERE complete = 1")?,
             partial_photos: count("SELECT COUNT(*) FROM photo_partial")?,

@@ -25,6 +25,9 @@ pub(super) struct Summary {
     pub(super) submitted: u32,
     delivered: i32,
     platform_reports: i64,
+    /// Of those, the reports whose signed claim the platform verified (every one, unless a
+    /// report was changed after its phone signed it).
+    claims_verified: i64,
     duplicates: i64,
     pending: i32,
     parked: i32,
@@ -110,6 +113,7 @@ impl Summary {
     pub(super) fn read_platform(&mut self, platform: &Platform) -> Result<(), Failure> {
         let stats = platform.stats().map_err(fail("platform"))?;
         self.platform_reports = stats.reports;
+        self.claims_verified = stats.reports_verified;
         self.duplicates = stats.duplicates_refused;
         self.photos_on_platform = stats.photos;
         Ok(())
@@ -127,7 +131,7 @@ impl Summary {
              caught on the device        {:>6}   (never sent; the worker fixes them)\n\
              submitted to the outbox     {:>6}\n\
              delivered                   {:>6}\n\
-             on the platform             {:>6}   reports, {} photos\n\
+             on the platform             {:>6}   reports, {} photos, {} signed claims verified\n\
              duplicates refused          {:>6}   (retried uploads answered idempotently)\n\
              still pending / parked      {:>6} / {}\n\
              retries                     {:>6}\n\
@@ -141,6 +145,7 @@ impl Summary {
             self.delivered,
             self.platform_reports,
             self.photos_on_platform,
+            self.claims_verified,
             self.duplicates,
             self.pending,
             self.parked,
