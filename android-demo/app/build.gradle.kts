@@ -24,6 +24,9 @@ android {
         // The platform the demo syncs to; `gridpatrol serve` on the developer's machine as
         // the emulator sees it.
         buildConfigField("String", "PLATFORM_URL", "\"http://10.0.2.2:8080\"")
+        // Comma-separated `sha256/<base64>` SPKI pins of the platform (its key and a backup);
+        // empty here: the local demo platform has no TLS. A city build sets its own.
+        buildConfigField("String", "PLATFORM_TLS_PINS", "\"\"")
     }
 
     buildTypes {

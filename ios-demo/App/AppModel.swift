@@ -9,6 +9,10 @@ import GridPatrolKit
 @MainActor
 final class AppModel: ObservableObject {
     static let platformURL = "http://127.0.0.1:8080"
+    /// `sha256/<base64>` SPKI pins of the platform's key and a backup key; empty for the local
+    /// demo platform (plain HTTP). A city build sets its own: a certificate holding neither
+    /// stops sending with `TlsPinMismatch`, and nothing is lost.
+    static let platformPins: [String] = []
 
     @Published var draft: Draft?
     @Published var hits: [SearchHit] = []
@@ -46,7 +50,8 @@ final class AppModel: ObservableObject {
             }
             self.core = core
             OSLogSink.install()
-            try await core.configureSync(platformUrl: Self.platformURL)
+            let trust = Self.platformPins.isEmpty ? nil : TlsTrust(spkiPins: Self.platformPins, caPem: nil)
+            try await core.configureSync(platformUrl: Self.platformURL, tls: trust)
             Task { for await h in queueHealthUpdates(core) { self.health = h } }
             try await resumeDraft()
             await resumePatrol()

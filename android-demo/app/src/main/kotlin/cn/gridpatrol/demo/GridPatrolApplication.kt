@@ -80,6 +80,9 @@ class GridPatrolApplication : Application(), Configuration.Provider {
         // demo uses the development code of `gridpatrol serve --enrollment-code DEMO`.
         enrollmentCode = "DEMO",
         deviceName = "${Build.MANUFACTURER} ${Build.MODEL}",
+        // The platform key's pin and its backup's, from the build (empty for the local demo
+        // platform, which serves plain HTTP).
+        tlsPins = BuildConfig.PLATFORM_TLS_PINS.split(',').map { it.trim() }.filter { it.isNotEmpty() },
     )
 
     private fun createChannels() {

@@ -24,6 +24,8 @@ fun userMessage(error: Throwable): UserMessage = when (error) {
         UserMessage("not_enrolled", "本机尚未登记，请联系网格长获取登记码", "This phone is not enrolled yet: ask your grid leader for a code")
     is GridPatrolException.DeviceRevoked ->
         UserMessage("device_revoked", "本机已被停用，未上报的内容已保留", "This phone was revoked; unsent reports are kept")
+    is GridPatrolException.TlsPinMismatch ->
+        UserMessage("tls_pin_mismatch", "平台证书与本机预置的不符，已停止上报（内容均已保留），请联系管理员", "The platform's certificate is not the expected one: sending stopped (nothing is lost); tell your administrator")
     is GridPatrolException.Network ->
         UserMessage("network", "网络不可用，稍后自动上报", "No network: reports go out automatically later")
     is GridPatrolException.DataDirectoryInUse ->

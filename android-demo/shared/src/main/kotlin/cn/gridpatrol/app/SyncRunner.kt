@@ -17,6 +17,7 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import uniffi.gridpatrol_core.SyncSummary
+import uniffi.gridpatrol_core.TlsTrust
 import uniffi.gridpatrol_ffi.GridPatrolException
 
 /** Where to sync and how this phone enrolls (the code comes from the grid leader). */
@@ -28,6 +29,12 @@ data class SyncSettings(
     val foregroundDeadline: Duration = Duration.ofSeconds(60),
     /** Kept back from an OS window so the run ends before the OS stops the job. */
     val windowMargin: Duration = Duration.ofSeconds(10),
+    /**
+     * `sha256/<base64>` pins of the platform's key and a backup key (empty: the system's trust
+     * alone). The core stores them with the address; a certificate holding neither stops the
+     * run with `TlsPinMismatch`, and nothing is lost.
+     */
+    val tlsPins: List<String> = emptyList(),
 )
 
 sealed interface SyncResult {
@@ -105,7 +112,8 @@ class SyncRunner(
 
     /** Points the core at the platform and enrolls once; a relaunch finds both in the store. */
     private suspend fun ensureEnrolled(): Boolean {
-        app.core.configureSync(settings.platformUrl)
+        val trust = if (settings.tlsPins.isEmpty()) null else TlsTrust(settings.tlsPins, null)
+        app.core.configureSync(settings.platformUrl, trust)
         if (app.call { gp -> gp.isEnrolled() }) return true
         val code = settings.enrollmentCode ?: return false
         app.core.enroll(code, settings.deviceName)

@@ -17,13 +17,19 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeout
 import uniffi.gridpatrol_core.OutboxState
+import uniffi.gridpatrol_ffi.GridPatrolException
 
 /** Everything a phone's app process holds for sync: the capture rig plus runner and outbox. */
-class SyncRig(val rig: CaptureRig, platformUrl: String, online: Boolean) {
+class SyncRig(
+    val rig: CaptureRig,
+    platformUrl: String,
+    online: Boolean,
+    tlsPins: List<String> = emptyList(),
+) {
     val network = FakeNetwork(online)
     val sync = SyncRunner(
         rig.app, rig.scope,
-        SyncSettings(platformUrl = platformUrl, enrollmentCode = "TEST", deviceName = "app-test-phone"),
+        SyncSettings(platformUrl = platformUrl, enrollmentCode = "TEST", deviceName = "app-test-phone", tlsPins = tlsPins),
         network, rig.scheduler,
     )
     val outbox = OutboxController(rig.app, rig.scope, sync)
@@ -103,6 +109,24 @@ val syncTests = listOf(
                 assertTrue(drained.parked.isEmpty())
                 val states = s.rig.app.call { it.queue() }.associate { it.reportId to it.state }
                 for (id in ids) assertEquals(OutboxState.DELIVERED, states[id], "state of $id")
+            } finally {
+                kill(s.rig.scope, s.rig.app)
+            }
+        }
+    },
+    appTest("a misconfigured TLS pin is a message on the screen, and the report stays queued") {
+        Platform().use { platform ->
+            val s = SyncRig(CaptureRig.open(freshDir("pins")), platform.url, online = true, tlsPins = listOf("sha256/short"))
+            try {
+                s.rig.location.set(s.rig.location.fixAt(LAT, LON))
+                val id = s.rig.captureFireLane("消防通道被占")
+                val failed = assertIs<SyncResult.Failed>(s.sync.runNow())
+                assertEquals("invalid_tls_pins", failed.message.code)
+                assertEquals(OutboxState.PENDING, s.rig.app.call { it.queue() }.single { it.reportId == id }.state)
+                // What the worker reads when the platform's certificate matches no pin.
+                val mismatch = userMessage(GridPatrolException.TlsPinMismatch())
+                assertEquals("tls_pin_mismatch", mismatch.code)
+                assertTrue(mismatch.zh.contains("保留") && mismatch.en.contains("nothing is lost"), "$mismatch")
             } finally {
                 kill(s.rig.scope, s.rig.app)
             }
