@@ -3,7 +3,7 @@
 //! Owns two things: the check at open that a store found without a schema while photos remain
 //! in `media/` lost its reports (a WAL deleted by a backup, a file truncated to 0) — said with
 //! [`Error::StoreCorrupt`] instead of an empty queue — and [`salvage`], which copies every
-//! readable report (and the device's sync credentials) out of a quarantined store into the
+//! readable report (and the device's sync credentials with its signing key) out of a quarantined store into the
 //! fresh one, where pending reports resume syncing. It does not decide what is damaged at the
 //! page level (`store::health`) nor judge the reports it copies: a copied body that fails its
 //! checksum is parked by the sync engine as `local_report_corrupt`.
@@ -166,8 +166,13 @@ fn gather_ids(conn: &Connection) -> BTreeSet<String> {
     ids
 }
 
+/// The sync credentials and, with them, the claim-signing key they registered and its chain
+/// head (`claim.*`): reports signed after the salvage must verify against the key the
+/// platform holds for this device. Keys the fresh store already has are kept.
 fn copy_credentials(conn: &Connection, into: &Store) {
-    let Ok(mut stmt) = conn.prepare("SELECT key, value FROM meta WHERE key LIKE 'sync.%'") else {
+    let Ok(mut stmt) =
+        conn.prepare("SELECT key, value FROM meta WHERE key LIKE 'sync.%' OR key LIKE 'claim.%'")
+    else {
         return;
     };
     let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))) else {

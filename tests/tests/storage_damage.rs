@@ -229,6 +229,17 @@ async fn a_database_damaged_at_any_page_is_quarantined_and_salvaged() {
             .await
             .expect("sync after salvage");
         assert_eq!(synced.pending, 0);
+        // A report captured after the salvage is signed with the key the platform registered.
+        capture_plain(&client, 1_000 + page, 1, 1);
+        let after = engine(&client, &platform.url())
+            .sync_now(Duration::from_secs(60))
+            .await
+            .expect("sync after salvage");
+        assert_eq!(
+            (after.delivered_this_run, after.parked),
+            (1, 0),
+            "page {page}: {after:?}"
+        );
         delivered_total = delivered_total.max(synced.delivered);
     }
     assert!(
