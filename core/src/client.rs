@@ -490,6 +490,13 @@ impl Client {
         self.device_key.get(&self.store)
     }
 
+    /// Signs the pending reports submitted before this device signed (see
+    /// `client/device_key.rs`); the sync engine calls it before each run.
+    pub(crate) fn sign_unsigned_pending(&self) -> Result<usize> {
+        let key = self.device_key()?;
+        device_key::sign_unsigned_pending(&self.store, &key)
+    }
+
     pub fn report(&self, id: &str) -> Result<SubmittedReport> {
         self.store.read(|conn| capture::load_report(conn, id))
     }

@@ -13,7 +13,7 @@ use gridpatrol_core::Client;
 use gridpatrol_core::capture::{OutboxState, SubmittedReport};
 use serde_json::Value;
 use sync_support::{
-    ADMIN, CODE, TestPlatform, base_photos, capture, capture_plain, engine, enroll_without_key,
+    ADMIN, CODE, TestPlatform, base_photos, capture, capture_plain, engine, enroll_without_key, own_token,
 };
 
 async fn admin_reports(platform: &TestPlatform) -> Vec<Value> {
@@ -88,7 +88,8 @@ async fn signed_reports_verify_and_altered_ones_are_refused() {
         .collect();
     assert!(cases.windows(2).all(|w| w[0] > w[1]), "{cases:?}");
 
-    // Three more, each altered after signing.
+    // Two more, each altered after signing, and one without its claim (as a report from
+    // before this app signed: the device signs it at its first send).
     let altered = capture(&client, 3, 3, 1, &photos, 0);
     tamper(&client, &altered[0], |r| {
         let fix = r.content.fix.as_mut().expect("fix");
@@ -100,22 +101,41 @@ async fn signed_reports_verify_and_altered_ones_are_refused() {
     });
     tamper(&client, &altered[2], |r| r.claim = None);
     let summary = engine.sync_now(Duration::from_secs(30)).await.expect("sync");
-    assert_eq!((summary.delivered, summary.parked), (3, 3));
-    let reasons: Vec<Option<String>> = altered.iter().map(|id| parked_reason(&client, id)).collect();
-    for (reason, code) in reasons
-        .iter()
-        .zip(["claim_mismatch", "claim_mismatch", "claim_missing"])
-    {
+    assert_eq!((summary.delivered, summary.parked), (4, 2));
+    for id in &altered[..2] {
+        let reason = parked_reason(&client, id);
         assert!(
-            reason.as_deref().is_some_and(|r| r.contains(code)),
-            "{reason:?} names {code}"
+            reason.as_deref().is_some_and(|r| r.contains("claim_mismatch")),
+            "{reason:?}"
         );
     }
     let rows = admin_reports(&platform).await;
-    assert_eq!(rows.len(), 3, "nothing altered is stored");
+    assert_eq!(rows.len(), 4, "nothing altered is stored");
+    assert_eq!(
+        row(&rows, &altered[2])["verdict"],
+        "verified",
+        "signed at its first send"
+    );
+    assert!(client.report(&altered[2]).expect("report").claim.is_some());
+
+    // The platform refuses an unsigned report from a device that registered a key.
+    let unsigned = capture_plain(&client, 10, 1, 1).remove(0);
+    let mut report = client.report(&unsigned).expect("report");
+    report.claim = None;
+    let put = reqwest::Client::new()
+        .put(format!("{}/v1/reports/{unsigned}", platform.url()))
+        .bearer_auth(own_token(&client))
+        .json(&report)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.status(), 422);
+    let problem: Value = put.json().await.expect("problem");
+    assert_eq!(problem["code"], "claim_missing");
     let stats = platform.stats().await;
-    assert_eq!(stats["reports"], 3);
+    assert_eq!(stats["reports"], 4);
     assert_eq!(stats["claims_refused"], 3, "{stats}");
+    assert_eq!(stats["reports_verified"], 4, "{stats}");
     engine.shutdown();
 }
 

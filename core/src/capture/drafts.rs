@@ -163,6 +163,30 @@ pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_m
     }
 }
 
+/// Pending reports without a signed claim (submitted before this device signed), in submit
+/// order, with their stored body and checksum: `(id, body, body_sha256)`. A body that is not
+/// JSON is left to the sync engine's parking.
+pub(crate) fn unsigned_pending(conn: &Connection) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, body, body_sha256 FROM report
+         WHERE state = 'pending'
+           AND CASE WHEN json_valid(body) THEN json_type(body, '$.claim') IS NULL ELSE 0 END
+         ORDER BY submitted_at, id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replaces a pending report's body (and its checksum) with `report`.
+pub(crate) fn rewrite_pending_report(tx: &Transaction<'_>, report: &SubmittedReport) -> Result<()> {
+    let body = serde_json::to_string(report)?;
+    tx.execute(
+        "UPDATE report SET body = ?2, body_sha256 = ?3 WHERE id = ?1 AND state = 'pending'",
+        params![report.id, body, body_sha256(body.as_bytes())],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn load_report(conn: &Connection, id: &str) -> Result<SubmittedReport> {
     let body: Option<String> = conn
         .query_row(

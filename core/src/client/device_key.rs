@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Transaction;
 
-use crate::capture::SubmittedReport;
+use crate::capture::{self, SubmittedReport};
 use crate::claim::DeviceKey;
 use crate::store::Store;
 use crate::sync::outbox::{meta_get, meta_set};
@@ -55,6 +55,30 @@ impl DeviceKeySlot {
         *cached = Some(key.clone());
         Ok(key)
     }
+}
+
+/// Signs the pending reports submitted before this device signed (an app upgraded with reports
+/// in its outbox), in submit order on the chain, at their first send: a platform that holds
+/// this device's key refuses an unsigned report (`claim_missing`), and parking them would
+/// strand a day's work. Such a claim proves the report unchanged from that send on, not from
+/// its capture. A body whose checksum no longer matches is left alone (the engine parks it as
+/// damaged; signing it would bless the damage). Returns how many were signed.
+pub(crate) fn sign_unsigned_pending(store: &Store, key: &DeviceKey) -> Result<usize> {
+    store.write(|tx| {
+        let mut signed = 0;
+        for (_, body, checksum) in capture::unsigned_pending(tx)? {
+            if checksum.is_some_and(|sum| sum != capture::body_sha256(body.as_bytes())) {
+                continue;
+            }
+            let Ok(mut report) = serde_json::from_str::<SubmittedReport>(&body) else {
+                continue;
+            };
+            sign_in(tx, key, &mut report)?;
+            capture::rewrite_pending_report(tx, &report)?;
+            signed += 1;
+        }
+        Ok(signed)
+    })
 }
 
 /// Signs `report` in the submit's transaction, after the device's newest claim, and moves

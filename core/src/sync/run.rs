@@ -163,6 +163,12 @@ impl Inner {
         if let Err(error) = self.flush_patrol().await {
             tracing::warn!(%error, "waiting patrol fixes could not be committed before sync");
         }
+        // Reports from before this device signed are signed now, before they are read to send.
+        match self.client.sign_unsigned_pending() {
+            Ok(0) => {}
+            Ok(signed) => tracing::info!(signed, "pending reports from before signing signed"),
+            Err(error) => tracing::warn!(%error, "pending unsigned reports could not be signed"),
+        }
         let (rows, unreadable) = self.client.store().read(outbox::pending)?;
         for row in &unreadable {
             tracing::warn!(report_id = %String::from_utf8_lossy(&row.key), code = row.code, "report parked");
