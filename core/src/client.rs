@@ -493,8 +493,7 @@ impl Client {
     /// Signs the pending reports submitted before this device signed (see
     /// `client/device_key.rs`); the sync engine calls it before each run.
     pub(crate) fn sign_unsigned_pending(&self) -> Result<usize> {
-        let key = self.device_key()?;
-        device_key::sign_unsigned_pending(&self.store, &key)
+        device_key::sign_unsigned_pending(&self.store, &self.device_key)
     }
 
     pub fn report(&self, id: &str) -> Result<SubmittedReport> {

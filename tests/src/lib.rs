@@ -226,7 +226,8 @@ pub fn ack_duplicates() -> WarningResponse {
 /// Signs again a report fixture changed behind the device's back (a copy under a new id, a
 /// shifted clock, a broken rule), at its original place in the device's chain, as the device
 /// would have signed it: the platform then judges the change itself, not a claim that no
-/// longer fits. `value` is the report's stored JSON.
+/// longer fits. `value` is the report's stored JSON. Call it once `client` has submitted (its
+/// key is then in memory): inside a `store().write` it could not make the key.
 pub fn resign(client: &Client, value: &mut serde_json::Value) {
     let mut report: gridpatrol_core::capture::SubmittedReport =
         serde_json::from_value(value.clone()).expect("a report's stored JSON");

@@ -164,16 +164,16 @@ pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_m
 }
 
 /// Pending reports without a signed claim (submitted before this device signed), in submit
-/// order, with their stored body and checksum: `(id, body, body_sha256)`. A body that is not
-/// JSON is left to the sync engine's parking.
-pub(crate) fn unsigned_pending(conn: &Connection) -> Result<Vec<(String, String, Option<String>)>> {
+/// order, with their stored body and checksum: `(body, body_sha256)`. A body that is not JSON
+/// is left to the sync engine's parking.
+pub(crate) fn unsigned_pending(conn: &Connection) -> Result<Vec<(String, Option<String>)>> {
     let mut stmt = conn.prepare(
-        "SELECT id, body, body_sha256 FROM report
+        "SELECT body, body_sha256 FROM report
          WHERE state = 'pending'
            AND CASE WHEN json_valid(body) THEN json_type(body, '$.claim') IS NULL ELSE 0 END
          ORDER BY submitted_at, id",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -63,17 +63,22 @@ impl DeviceKeySlot {
 /// strand a day's work. Such a claim proves the report unchanged from that send on, not from
 /// its capture. A body whose checksum no longer matches is left alone (the engine parks it as
 /// damaged; signing it would bless the damage). Returns how many were signed.
-pub(crate) fn sign_unsigned_pending(store: &Store, key: &DeviceKey) -> Result<usize> {
+pub(crate) fn sign_unsigned_pending(store: &Store, slot: &DeviceKeySlot) -> Result<usize> {
+    // Every run asks; almost always there is none: a read, no write transaction, no key made.
+    if store.read(capture::unsigned_pending)?.is_empty() {
+        return Ok(0);
+    }
+    let key = slot.get(store)?;
     store.write(|tx| {
         let mut signed = 0;
-        for (_, body, checksum) in capture::unsigned_pending(tx)? {
+        for (body, checksum) in capture::unsigned_pending(tx)? {
             if checksum.is_some_and(|sum| sum != capture::body_sha256(body.as_bytes())) {
                 continue;
             }
             let Ok(mut report) = serde_json::from_str::<SubmittedReport>(&body) else {
                 continue;
             };
-            sign_in(tx, key, &mut report)?;
+            sign_in(tx, &key, &mut report)?;
             capture::rewrite_pending_report(tx, &report)?;
             signed += 1;
         }
