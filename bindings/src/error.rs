@@ -87,6 +87,25 @@ pub enum GridPatrolError {
         quarantined: Option<String>,
     },
 
+    /// The key store gave back a key that is not this directory's: nothing was opened, moved
+    /// or overwritten.
+    #[error("the key store returned a different data key")]
+    WrongDataKey,
+
+    /// The key store cannot answer now (e.g. before the first unlock): nothing changed; open
+    /// again later.
+    #[error("the key store is unavailable: {reason}")]
+    KeyStoreUnavailable { reason: String },
+
+    /// The data key is lost: the directory's old files were moved to `kept_aside` (never
+    /// deleted) and the next open starts afresh. `unsent_reports`: how many reports were not
+    /// delivered when last counted (absent: never counted) — what the app tells the worker.
+    #[error("the data key is lost; the old files were kept aside")]
+    DataKeyLost {
+        unsent_reports: Option<u32>,
+        kept_aside: String,
+    },
+
     /// A side file (the grid or component package) failed to parse and was set aside
     /// (`moved_to`); the client keeps working without it (no own-grid checks).
     #[error("the side file {file} is damaged: {reason}")]
@@ -340,6 +359,18 @@ impl From<Error> for GridPatrolError {
                     quarantined: quarantined.map(|p| p.display().to_string()),
                 }
             }
+            Error::WrongDataKey => {
+                tracing::error!("the key store returned a different data key");
+                Self::WrongDataKey
+            }
+            Error::KeyStoreUnavailable { reason } => Self::KeyStoreUnavailable { reason },
+            Error::DataKeyLost {
+                unsent_reports,
+                kept_aside,
+            } => Self::DataKeyLost {
+                unsent_reports,
+                kept_aside: kept_aside.display().to_string(),
+            },
             Error::SideFileDamaged {
                 file,
                 moved_to,

@@ -27,6 +27,7 @@ use gridpatrol_core::taxonomy::{Category, EventListInfo, Problem, Role, SearchHi
 
 mod components;
 mod error;
+mod keys;
 mod logs;
 mod observe;
 mod patrol;
@@ -35,6 +36,7 @@ mod sync;
 
 pub use error::{ComponentProblem, GridPatrolError, ItemKind, PatrolProblem, PhotoProblem};
 use gridpatrol_core::salvage::SalvageSummary;
+pub use keys::{KeyStore, KeyStoreError};
 pub use logs::{LogLevel, LogRecord, LogSink, install_log_sink};
 pub use patrol::{PatrolGap, PatrolStatus, PatrolSummary};
 
@@ -101,7 +103,7 @@ fn open_instances() -> MutexGuard<'static, HashMap<PathBuf, Weak<GridPatrol>>> {
 }
 
 impl GridPatrol {
-    fn open_blocking(data_dir: String) -> Result<Arc<Self>> {
+    fn open_blocking(data_dir: String, key_store: Arc<dyn KeyStore>) -> Result<Arc<Self>> {
         if data_dir.trim().is_empty() {
             return Err(GridPatrolError::InvalidArgument {
                 field: "data_dir".into(),
@@ -118,7 +120,7 @@ impl GridPatrol {
         if let Some(existing) = open.get(&key).and_then(Weak::upgrade) {
             return Ok(existing);
         }
-        let client = Arc::new(Client::open(&data_dir)?);
+        let client = Arc::new(Client::open_with_keys(&data_dir, &keys::HostKeys(key_store))?);
         let observers = observe::Observers::default();
         let gp = Arc::new(Self {
             sync: Arc::new(sync::SyncSlot::from_directory(
@@ -211,11 +213,6 @@ impl GridPatrol {
         Ok(self.inner.drafts()?)
     }
 
-    /// The stored photo's path, for the app to display it; `NotFound` when it is not stored.
-    pub fn photo_path(&self, sha256: String) -> Result<String> {
-        Ok(self.inner.photo_path(&sha256)?)
-    }
-
     /// Errors (block submit) and warnings (need acknowledgement), each with a stable code,
     /// the field, and messages in Chinese and English.
     pub fn validate_draft(&self, draft_id: String) -> Result<ValidationReport> {
@@ -237,11 +234,27 @@ impl GridPatrol {
 #[uniffi::export]
 impl GridPatrol {
     /// Opens the data directory (created on first use), e.g. the app's `filesDir/gridpatrol`.
-    /// A directory already open in this process gives the same instance; one open by another
-    /// process is `DataDirectoryInUse`; an empty path is `InvalidArgument`.
+    /// Its store and photos are encrypted under a data key the core makes on first open and
+    /// `key_store` wraps; a key the key store lost is `DataKeyLost` (with the unsent reports and
+    /// where the old files were kept). A directory already open in this process gives the same
+    /// instance; one open by another process is `DataDirectoryInUse`; an empty path is
+    /// `InvalidArgument`.
     #[uniffi::constructor]
-    pub async fn open(data_dir: String) -> Result<Arc<Self>> {
-        blocking(move || Self::open_blocking(data_dir)).await
+    pub async fn open(data_dir: String, key_store: Arc<dyn KeyStore>) -> Result<Arc<Self>> {
+        blocking(move || Self::open_blocking(data_dir, key_store)).await
+    }
+
+    /// A stored photo's JPEG for display (its file is encrypted); `NotFound` when it is not
+    /// stored, `PhotoRejected` when its file is damaged.
+    pub async fn photo_jpeg(&self, sha256: String) -> Result<Vec<u8>> {
+        let client = self.client();
+        blocking(move || Ok(client.photo_jpeg(&sha256)?)).await
+    }
+
+    /// A stored photo's thumbnail JPEG (kept after the full-size photo is pruned).
+    pub async fn thumbnail_jpeg(&self, sha256: String) -> Result<Vec<u8>> {
+        let client = self.client();
+        blocking(move || Ok(client.thumbnail_jpeg(&sha256)?)).await
     }
 
     /// Verifies and installs an event-list package; on any problem nothing changes and

@@ -66,6 +66,19 @@ pub fn core_failure(error: Error) -> Failure {
                 None => failure,
             }
         }
+        Error::WrongDataKey => Failure::new("wrong_data_key", message, 1),
+        Error::KeyStoreUnavailable { .. } => Failure::new("key_store_unavailable", message, 1),
+        Error::DataKeyLost {
+            unsent_reports,
+            kept_aside,
+        } => {
+            let failure = Failure::new("data_key_lost", message, 1)
+                .with("kept_aside", kept_aside.display().to_string());
+            match unsent_reports {
+                Some(n) => failure.with("unsent_reports", n),
+                None => failure,
+            }
+        }
         Error::SideFileDamaged { file, .. } => {
             Failure::new("side_file_damaged", message, 1).with("file", file)
         }

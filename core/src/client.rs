@@ -35,8 +35,11 @@ pub use components::{ComponentHit, ComponentPackageInfo};
 use event_list::load_installed_event_list;
 pub use photos::PhotoRetention;
 
-const DATABASE_FILE: &str = "gridpatrol.sqlite3";
+/// The store's file in a data directory.
+pub const DATABASE_FILE: &str = "gridpatrol.sqlite3";
 const PHOTO_DIR: &str = "media";
+/// The development key store's wrapping key, inside the data directory (see [`Client::open`]).
+pub const DEVELOPMENT_WRAPPING_KEY: &str = "development-wrapping.key";
 use crate::grid::installed::GRID_PACKAGE_FILE;
 
 pub struct Client {
@@ -80,10 +83,37 @@ pub struct GridRef {
     pub name: String,
 }
 
+/// A plain SQLite connection to a data directory's store, its key set from `keys`: for tools and
+/// tests that read the store's tables directly, on a directory no [`Client`] has open.
+pub fn open_raw_store(
+    data_dir: &Path,
+    keys: &dyn crate::keys::KeyStore,
+    flags: rusqlite::OpenFlags,
+) -> Result<rusqlite::Connection> {
+    let data_key = crate::keys::open_data_key(data_dir, DATABASE_FILE, keys)?;
+    let conn = rusqlite::Connection::open_with_flags(data_dir.join(DATABASE_FILE), flags)?;
+    crate::sqlite::set_key(&conn, &crate::sqlite::CipherKey(data_key.store_key()))?;
+    Ok(conn)
+}
+
 impl Client {
     /// Opens the data directory, creating it on first use. An empty path is refused (it would
     /// mean the working directory); a directory open elsewhere is [`Error::DataDirectoryInUse`].
+    /// Opens with the development key store ([`crate::keys::FileKeyStore`] on
+    /// [`DEVELOPMENT_WRAPPING_KEY`] inside the directory): for the CLI, the demo and tests. The
+    /// store and photos are encrypted all the same, but the key lies beside them; a phone app
+    /// opens with the platform's key store ([`open_with_keys`](Self::open_with_keys)).
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        let data_dir = data_dir.as_ref();
+        let keys = crate::keys::FileKeyStore::new(data_dir.join(DEVELOPMENT_WRAPPING_KEY));
+        Self::open_with_keys(data_dir, &keys)
+    }
+
+    /// Opens the data directory, creating it on first use, with its data key from `keys`
+    /// (made on first open; see [`crate::keys`]). A plaintext directory of a release before
+    /// encryption is encrypted in place first. A key the key store lost is
+    /// [`Error::DataKeyLost`] (the files kept aside; the next open starts afresh).
+    pub fn open_with_keys(data_dir: impl AsRef<Path>, keys: &dyn crate::keys::KeyStore) -> Result<Self> {
         let data_dir = data_dir.as_ref().to_path_buf();
         if data_dir.as_os_str().is_empty() {
             return Err(Error::InvalidArgument {
@@ -96,16 +126,22 @@ impl Client {
             source,
         })?;
         let lock = DirLock::acquire(&data_dir)?;
-        let store = Store::open(&data_dir.join(DATABASE_FILE))?;
+        let data_key = crate::keys::open_data_key(&data_dir, DATABASE_FILE, keys)?;
+        let store = Store::open_encrypted(
+            &data_dir.join(DATABASE_FILE),
+            crate::sqlite::CipherKey(data_key.store_key()),
+        )?;
         let store = crate::salvage::check_not_lost(store, &data_dir.join(PHOTO_DIR))?;
         let event_list = RwLock::new(load_installed_event_list(&store)?);
-        let photos = PhotoStore::new(data_dir.join(PHOTO_DIR), PhotoConfig::default())?;
+        let photos = PhotoStore::new(data_dir.join(PHOTO_DIR), PhotoConfig::default())?
+            .sealed_with(crate::media::sealed::PhotoKey::new(data_key.photo_key()));
+        photos::seal_legacy_photos(&store, &photos)?;
         // A crash mid-write leaves only temp files (renames are atomic); clear them all.
         sweep_temp_files(&data_dir, &photos)?;
         let (grids, grid_damage) = crate::grid::installed::load_installed(&data_dir)?;
         let grids = RwLock::new(grids.map(Arc::new));
         let components = RwLock::new(components::load_installed(&data_dir, &event_list, &grids)?);
-        Ok(Self {
+        let client = Self {
             data_dir,
             store,
             photos,
@@ -120,7 +156,19 @@ impl Client {
             side_file_damage: grid_damage.into_iter().collect(),
             tracks: crate::track::TrackRecorder::default(),
             device_key: device_key::DeviceKeySlot::default(),
-        })
+        };
+        client.record_unsent_count();
+        Ok(client)
+    }
+
+    /// Writes how many reports are not yet delivered beside the data (`crate::keys`): what a
+    /// lost data key would cost, said in the lost-key state. At open, after each sync run that
+    /// sent something, and at close.
+    pub(crate) fn record_unsent_count(&self) {
+        match self.store.read(crate::sync::outbox::counts) {
+            Ok((pending, _, parked)) => crate::keys::write_unsent_count(&self.data_dir, pending + parked),
+            Err(error) => tracing::warn!(%error, "unsent reports not counted"),
+        }
     }
 
     /// Changes whenever the outbox changed (submit, delivery, park, retry time): what queue

@@ -83,6 +83,26 @@ pub enum Error {
         quarantined: Option<PathBuf>,
     },
 
+    /// The key store gave back a key that is not this directory's (its key check differs):
+    /// nothing was opened, moved or overwritten.
+    #[error("the key store returned a different data key than this directory's")]
+    WrongDataKey,
+
+    /// The host's key store cannot answer now (e.g. before the phone's first unlock); nothing
+    /// was changed, open again later.
+    #[error("the key store is unavailable: {reason}")]
+    KeyStoreUnavailable { reason: String },
+
+    /// The data key is lost (the host's key store no longer holds it, or its file is gone): the
+    /// directory's files were moved, never deleted, to `kept_aside`, and the next open starts a
+    /// fresh store under a new key. `unsent_reports` is how many reports were not yet delivered
+    /// when last counted (at open, after each sync run, at close); `None`: never counted.
+    #[error("the data key is lost; the old files were kept aside")]
+    DataKeyLost {
+        unsent_reports: Option<u32>,
+        kept_aside: PathBuf,
+    },
+
     /// A side file (a grid or component package) does not parse; it was moved aside to `moved_to`.
     #[error("the side file {file} is damaged and was set aside: {reason}")]
     SideFileDamaged {
@@ -131,6 +151,9 @@ impl Error {
             Error::StorageFull { .. } => "storage_full",
             Error::StorageIo { .. } => "storage_io",
             Error::StoreCorrupt { .. } => "store_corrupt",
+            Error::WrongDataKey => "wrong_data_key",
+            Error::KeyStoreUnavailable { .. } => "key_store_unavailable",
+            Error::DataKeyLost { .. } => "data_key_lost",
             Error::SideFileDamaged { .. } => "side_file_damaged",
             Error::NotEnrolled => "not_enrolled",
             Error::DeviceRevoked => "device_revoked",

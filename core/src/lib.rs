@@ -9,6 +9,8 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+// Links SQLite3 Multiple Ciphers under rusqlite (a crate is linked only when named).
+use gridpatrol_sqlite3mc as _;
 pub mod canonical;
 pub mod capture;
 pub mod claim;
@@ -17,6 +19,7 @@ pub mod component;
 pub mod error;
 pub mod grid;
 pub mod ids;
+pub mod keys;
 pub mod location;
 pub mod media;
 pub mod noise;

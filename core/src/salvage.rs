@@ -88,6 +88,13 @@ pub fn salvage(into: &Store, from: &Path) -> Result<SalvageSummary> {
         &scratch.1,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    // A store quarantined by this release is encrypted under the same key as `into`; one from
+    // a release before encryption is plaintext.
+    if let Some(key) = into.cipher_key()
+        && crate::sqlite::is_encrypted_file(&scratch.1)?
+    {
+        crate::sqlite::set_key(&conn, &key)?;
+    }
     let ids = gather_ids(&conn);
     let mut summary = SalvageSummary::default();
     let mut lookup = conn.prepare(&format!(

@@ -22,6 +22,9 @@ use std::time::Duration;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+mod cipher;
+pub use cipher::{CipherKey, FileKind, encrypt_in_place, file_kind, is_encrypted_file, set_key};
+
 /// A database's schema: its name (for messages) and its steps, oldest first. A released step
 /// is never edited; a change is a new step appended to the list, so every database reaches the
 /// same schema whatever version it started from.
@@ -67,6 +70,10 @@ pub struct Options {
     /// the WAL checkpoints it (PASSIVE). SQLite counts the frames in use, not the file's length,
     /// which stays as large as the WAL ever grew; `None` keeps SQLite's 1000.
     pub wal_autocheckpoint_pages: Option<u32>,
+    /// Encrypts the whole file (SQLite3 Multiple Ciphers, ChaCha20-Poly1305) under this key;
+    /// `None` (the platform) keeps it plaintext. A plaintext file opened with a key is
+    /// encrypted in place first ([`encrypt_in_place`]).
+    pub key: Option<CipherKey>,
 }
 
 /// An open database: one writer connection, one read-only reader connection.
@@ -92,6 +99,9 @@ impl Database {
     where
         E: From<rusqlite::Error> + From<SchemaTooNew>,
     {
+        if let Some(key) = &options.key {
+            encrypt_in_place(path, key)?;
+        }
         let mut writer = Connection::open(path)?;
         configure(&writer, &options)?;
         // WAL lets the reader run while a write commits; set once, it persists in the file.
@@ -155,6 +165,10 @@ fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 fn configure(conn: &Connection, options: &Options) -> rusqlite::Result<()> {
+    // The key first: every later statement reads the file.
+    if let Some(key) = &options.key {
+        cipher::set_key(conn, key)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // FULL: a commit is on disk when it returns (an accepted report survives power loss; an
     // answered 201 may be forgotten by the device).

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction};
 
-use crate::sqlite::{Database, Options, Schema, Step};
+use crate::sqlite::{CipherKey, Database, Options, Schema, Step};
 use crate::{Error, Result};
 
 /// The schema this build writes: one version per step of [`DeviceSchema`].
@@ -54,25 +54,41 @@ const DEVICE_STEPS: &[Step] = &[
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    key: Option<CipherKey>,
 }
 
 impl Store {
     /// Opens (creating if needed) and upgrades the database at `path`.
     /// A damaged store is moved to quarantine and reported as [`Error::StoreCorrupt`] (see
     /// [`health`]); the next open starts a fresh one.
+    /// A plaintext store: for tools and tests on a bare database file. A data directory's
+    /// store is always encrypted ([`open_encrypted`](Self::open_encrypted)).
     pub fn open(path: &Path) -> Result<Self> {
-        health::guarded(path, || Self::open_checked(path))
+        health::guarded(path, || Self::open_checked(path, None))
     }
 
-    fn open_checked(path: &Path) -> Result<Self> {
+    /// Opens the store encrypted under `key`; a plaintext store (a release before encryption)
+    /// is encrypted in place first, crash-safely (`crate::sqlite::encrypt_in_place`).
+    pub fn open_encrypted(path: &Path, key: CipherKey) -> Result<Self> {
+        health::guarded(path, || Self::open_checked(path, Some(key)))
+    }
+
+    fn open_checked(path: &Path, key: Option<CipherKey>) -> Result<Self> {
         let options = Options {
             // Phones have little RAM and the OS may kill us for temp-file use.
             temp_store_in_memory: true,
             journal_size_limit: Some(4 * 1024 * 1024),
             wal_autocheckpoint_pages: Some(health::CHECKPOINT_WAL_PAGES),
+            key,
         };
         let db = Database::open::<DeviceSchema, Error>(path, options, health::check_readable)?;
-        Ok(Self { db })
+        Ok(Self { db, key })
+    }
+
+    /// The key the store is encrypted under (`None`: plaintext), for a salvage that reads a
+    /// quarantined copy of it.
+    pub(crate) fn cipher_key(&self) -> Option<CipherKey> {
+        self.key
     }
 
     /// Whether this open found no schema: a new store, or one whose files were lost.
@@ -98,7 +114,7 @@ impl Store {
 }
 
 /// The lock file in every data directory; it holds no data.
-const LOCK_FILE: &str = "gridpatrol.lock";
+pub(crate) const LOCK_FILE: &str = "gridpatrol.lock";
 
 /// How long an open waits for an instance of this process that is closing (its tasks are
 /// being aborted and drop their last references) to release the directory.

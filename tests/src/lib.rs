@@ -2,8 +2,12 @@
 //! share with its helper binaries (`src/bin/`): photo fixtures, a seeded PRNG and the recipe
 //! of a valid report.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use gridpatrol_core::Client;
 use gridpatrol_core::capture::{PhotoKind, Reporter, SubmitOutcome, WarningResponse};
+use gridpatrol_core::keys::FileKeyStore;
 use gridpatrol_core::location::{Datum, LocationFix, LocationProvider};
 use gridpatrol_core::taxonomy::Role;
 
@@ -240,6 +244,47 @@ pub fn resign(client: &Client, value: &mut serde_json::Value) {
         .expect("the device key")
         .sign(&report, previous);
     value["claim"] = serde_json::to_value(signed).expect("a claim serializes");
+}
+
+/// The key store `Client::open` uses (the development one, inside the data directory), as the
+/// FFI takes it: a `GridPatrol` and a `Client` opened on one directory share its data key.
+pub fn ffi_keys(data_dir: impl AsRef<Path>) -> Arc<dyn gridpatrol_ffi::KeyStore> {
+    Arc::new(DevelopmentKeys(FileKeyStore::new(
+        data_dir
+            .as_ref()
+            .join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY),
+    )))
+}
+
+struct DevelopmentKeys(FileKeyStore);
+
+impl gridpatrol_ffi::KeyStore for DevelopmentKeys {
+    fn wrap(&self, alias: String, key: Vec<u8>) -> Result<Vec<u8>, gridpatrol_ffi::KeyStoreError> {
+        use gridpatrol_core::keys::KeyStore;
+        self.0.wrap(&alias, &key).map_err(ffi_error)
+    }
+
+    fn unwrap(&self, alias: String, wrapped: Vec<u8>) -> Result<Vec<u8>, gridpatrol_ffi::KeyStoreError> {
+        use gridpatrol_core::keys::KeyStore;
+        self.0.unwrap(&alias, &wrapped).map_err(ffi_error)
+    }
+}
+
+fn ffi_error(error: gridpatrol_core::keys::KeyStoreError) -> gridpatrol_ffi::KeyStoreError {
+    match error {
+        gridpatrol_core::keys::KeyStoreError::KeyLost => gridpatrol_ffi::KeyStoreError::KeyLost,
+        gridpatrol_core::keys::KeyStoreError::Unavailable { reason } => {
+            gridpatrol_ffi::KeyStoreError::Unavailable { reason }
+        }
+    }
+}
+
+/// A raw connection to the (encrypted) store of a data directory no `Client` has open, with
+/// the development key store's key: for tests that read or damage tables directly.
+pub fn raw_store(data_dir: impl AsRef<Path>, flags: rusqlite::OpenFlags) -> rusqlite::Connection {
+    let data_dir = data_dir.as_ref();
+    let keys = FileKeyStore::new(data_dir.join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY));
+    gridpatrol_core::client::open_raw_store(data_dir, &keys, flags).expect("the store opens with its key")
 }
 
 #[cfg(test)]

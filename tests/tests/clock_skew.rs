@@ -25,7 +25,7 @@ async fn a_report_from_a_fast_phone_clock_is_received_and_flagged_not_parked() {
     engine.enroll(CODE, "phone").await.expect("enroll");
 
     // Report 0 as a phone 10 minutes fast records it: every device time shifted alike.
-    let conn = rusqlite::Connection::open(data.join("gridpatrol.sqlite3")).expect("raw");
+    let conn = gridpatrol_tests::raw_store(&data, rusqlite::OpenFlags::default());
     let body: String = conn
         .query_row("SELECT body FROM report WHERE id = ?1", [&ids[0]], |r| r.get(0))
         .expect("body");

@@ -139,15 +139,17 @@ fn read(path: &Path) -> String {
 }
 
 fn check_photo(client: &Client, sha: &str, whose: &str) {
-    let path = client.photo_path(sha).expect("photo id");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{whose}: photo {sha} missing: {e}"));
+    let bytes = client
+        .photo_jpeg(sha)
+        .unwrap_or_else(|e| panic!("{whose}: photo {sha} missing or damaged: {e}"));
     assert_eq!(
         sha256_hex(&bytes),
         sha,
         "{whose}: photo file content does not match its name"
     );
-    let thumb = client.photos().thumb_path_of(sha).expect("photo id");
-    assert!(thumb.is_file(), "{whose}: thumbnail of {sha} missing");
+    client
+        .thumbnail_jpeg(sha)
+        .unwrap_or_else(|e| panic!("{whose}: thumbnail of {sha} missing or damaged: {e}"));
 }
 
 #[test]
@@ -288,11 +290,7 @@ fn accepted_reports_survive_repeated_kill_9() {
     let media = data.join("media");
     let temp = count_files(&media, &|name| name.ends_with(".tmp"));
     assert_eq!(temp, 0, "temp files left under media/ after open");
-    let db = rusqlite::Connection::open_with_flags(
-        data.join("gridpatrol.sqlite3"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the database read-only");
+    let db = gridpatrol_tests::raw_store(data, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY);
     let integrity: Vec<String> = db
         .prepare("PRAGMA integrity_check")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

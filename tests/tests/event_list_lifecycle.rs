@@ -21,7 +21,7 @@ fn next_version_package() -> Vec<u8> {
 fn installed_list_survives_restart_and_bad_packages_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("gp").display().to_string();
-    let app = block(GridPatrol::open(data.clone())).expect("open");
+    let app = block(GridPatrol::open(data.clone(), gridpatrol_tests::ffi_keys(&data))).expect("open");
     let bundled = app.event_list_info();
     assert_eq!(
         (
@@ -53,7 +53,7 @@ fn installed_list_survives_restart_and_bad_packages_change_nothing() {
     assert_eq!(app.event_list_info().list_version, "WZ-TEST-NEXT");
     drop(app);
 
-    let reopened = block(GridPatrol::open(data)).expect("reopen");
+    let reopened = block(GridPatrol::open(data.clone(), gridpatrol_tests::ffi_keys(&data))).expect("reopen");
     assert_eq!(reopened.event_list_info().sha256, installed.sha256);
     assert_eq!(
         block(reopened.reset_event_list()).expect("reset").sha256,
@@ -64,7 +64,11 @@ fn installed_list_survives_restart_and_bad_packages_change_nothing() {
 #[test]
 fn unknown_codes_are_not_found_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = block(GridPatrol::open(dir.path().display().to_string())).expect("open");
+    let app = block(GridPatrol::open(
+        dir.path().display().to_string(),
+        gridpatrol_tests::ffi_keys(dir.path()),
+    ))
+    .expect("open");
     match app.subtype("99-999".into()) {
         Err(GridPatrolError::NotFound { kind, code }) => {
             assert_eq!((kind, code.as_str()), (ItemKind::Subtype, "99-999"))

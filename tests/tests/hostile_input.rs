@@ -627,11 +627,7 @@ fn sql_looking_strings_are_stored_verbatim() {
 }
 
 fn read_only(data: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(
-        data.join("gridpatrol.sqlite3"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open read-only")
+    gridpatrol_tests::raw_store(data, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
 }
 
 fn tables(data: &Path) -> Vec<String> {
@@ -660,7 +656,11 @@ fn block<F: std::future::Future>(call: F) -> F::Output {
 #[test]
 fn the_ffi_reports_public_error_variants() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = block(GridPatrol::open(dir.path().join("data").display().to_string())).expect("open");
+    let app = block(GridPatrol::open(
+        dir.path().join("data").display().to_string(),
+        gridpatrol_tests::ffi_keys(dir.path().join("data")),
+    ))
+    .expect("open");
     let id = block(app.create_draft(inspector("insp-0042"), None))
         .expect("create_draft")
         .id;

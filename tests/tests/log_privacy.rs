@@ -104,9 +104,12 @@ async fn no_personal_data_in_any_log_line_of_a_full_run() {
     install_log_sink(sink.clone(), LogLevel::Trace).expect("the forwarder installs");
     let tmp = tempfile::tempdir().expect("tmp");
     let platform = TestPlatform::start(tmp.path()).await;
-    let gp = GridPatrol::open(tmp.path().join("device").display().to_string())
-        .await
-        .expect("open");
+    let gp = GridPatrol::open(
+        tmp.path().join("device").display().to_string(),
+        gridpatrol_tests::ffi_keys(tmp.path().join("device")),
+    )
+    .await
+    .expect("open");
 
     // Packages, good and bad (each bad one quoting a marker in what a parser would print).
     let grids = gridpatrol_core::grid::sample::sample_package();

@@ -10,13 +10,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY;
+use gridpatrol_core::keys::KEY_FILE;
 use gridpatrol_core::{Client, Error};
 use sync_support::*;
 
 const DB: &str = "gridpatrol.sqlite3";
 
 fn raw(data: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(data.join(DB)).expect("raw connection")
+    gridpatrol_tests::raw_store(data, rusqlite::OpenFlags::default())
 }
 
 fn parked_codes(client: &Arc<Client>, url: &str) -> Vec<(String, String)> {
@@ -202,6 +204,10 @@ async fn a_database_damaged_at_any_page_is_quarantined_and_salvaged() {
         let start = (page * 4096) as usize;
         bytes[start..start + 4096].fill(0xa5);
         std::fs::write(data.join(DB), &bytes).expect("damage");
+        // The directory's (wrapped) data key with it: the store is encrypted under it.
+        for key_file in [KEY_FILE, DEVELOPMENT_WRAPPING_KEY] {
+            std::fs::copy(original.join(key_file), data.join(key_file)).expect("key file");
+        }
 
         let moved = match Client::open(&data) {
             Err(Error::StoreCorrupt {

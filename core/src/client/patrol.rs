@@ -71,5 +71,6 @@ impl Drop for Client {
         if let Err(error) = self.tracks.flush(&self.store) {
             tracing::warn!(%error, "waiting patrol fixes could not be committed on close");
         }
+        self.record_unsent_count();
     }
 }

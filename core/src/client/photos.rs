@@ -1,11 +1,15 @@
 //! A draft's photos: intake through the media pipeline and attaching, removal, where a stored
-//! photo is, and pruning the files nothing needs any more.
+//! photo read back (decrypted) for display, sealing the files of an earlier release, and pruning
+//! the files nothing needs any more.
 //!
 //! Owns the link between a draft and the photo store (a processed photo becomes a
 //! `DraftPhoto` with what its EXIF said). It does not process pixels (`media`) nor decide which
 //! files are referenced (`capture`'s SQL).
 
 use std::time::{Duration, SystemTime};
+
+use crate::media::PhotoStore;
+use crate::store::Store;
 
 use super::{Client, now_ms};
 use crate::capture::{self, Draft, DraftPhoto, PhotoKind};
@@ -108,16 +112,32 @@ impl Client {
         Ok(summary)
     }
 
-    /// Where a stored photo is, for the app to display it; `UnknownCode` when it is not stored.
-    pub fn photo_path(&self, sha256: &str) -> Result<String> {
-        let path = self.photos.path_of(sha256)?;
-        if !path.is_file() {
-            return Err(Error::UnknownCode {
-                kind: "photo",
-                code: sha256.into(),
-            });
+    /// A stored photo's JPEG, for the app to display (the file itself is encrypted);
+    /// `UnknownCode` when it is not stored, `Photo(Sealed)` when its file is damaged.
+    pub fn photo_jpeg(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.read_stored(sha256, false)
+    }
+
+    /// The thumbnail JPEG of a stored photo (kept after the full-size photo is pruned).
+    pub fn thumbnail_jpeg(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.read_stored(sha256, true)
+    }
+
+    fn read_stored(&self, sha256: &str, thumbnail: bool) -> Result<Vec<u8>> {
+        let read = if thumbnail {
+            self.photos.read_thumb(sha256)
+        } else {
+            self.photos.read(sha256)
+        };
+        match read {
+            Err(crate::media::MediaError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::UnknownCode {
+                    kind: "photo",
+                    code: sha256.into(),
+                })
+            }
+            other => Ok(other?),
         }
-        Ok(path.display().to_string())
     }
 
     pub fn remove_photo(&self, id: &str, sha256: &str) -> Result<Draft> {
@@ -133,4 +153,24 @@ impl Client {
             Ok(())
         })
     }
+}
+
+/// The meta key set once every photo file of the directory is sealed.
+const PHOTOS_SEALED: &str = "media.sealed";
+
+/// At open: seals the plaintext photo files a release before encryption stored, once per
+/// directory (the marker is set only after the last file, so a kill mid-way resumes).
+pub(super) fn seal_legacy_photos(store: &Store, photos: &PhotoStore) -> Result<()> {
+    if store
+        .read(|conn| crate::sync::outbox::meta_get(conn, PHOTOS_SEALED))?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let sealed = photos.seal_plaintext_files()?;
+    store.write(|tx| crate::sync::outbox::meta_set(tx, PHOTOS_SEALED, "1"))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "plaintext photo files of an earlier release encrypted");
+    }
+    Ok(())
 }

@@ -94,6 +94,10 @@ pub enum MediaError {
     },
 
     /// Reading or writing the photo store failed.
+    /// A stored (encrypted) photo file does not open: damaged, cut, reordered or not ours.
+    #[error("the stored photo file does not open: {0}")]
+    Sealed(#[from] super::sealed::SealError),
+
     #[error("photo store I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -114,6 +118,7 @@ impl MediaError {
             MediaError::InvalidConfig { .. } => "invalid_config",
             MediaError::InvalidPhotoId => "invalid_photo_id",
             MediaError::Encode { .. } => "encode",
+            MediaError::Sealed(_) => "sealed_file_damaged",
             MediaError::Io(_) => "io",
         }
     }

@@ -34,6 +34,7 @@ mod error;
 mod metadata;
 mod pixels;
 mod resample;
+pub mod sealed;
 mod sniff;
 mod store;
 

@@ -1,5 +1,7 @@
 //! Content-addressed photo storage: `photos/ab/<sha256>.jpg` and `thumbs/ab/<sha256>.jpg`
-//! (the thumbnail filed under its photo's id), each written atomically.
+//! (the thumbnail filed under its photo's id), each written atomically and, in a data
+//! directory, sealed under the photo key (`super::sealed`): the id is the SHA-256 of the JPEG,
+//! which only a reader with the key sees.
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -8,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use super::sealed::{self, PhotoKey};
 use super::{MediaError, PhotoConfig, ProcessedPhoto, process};
 
 const PHOTOS: &str = "photos";
@@ -28,6 +31,8 @@ pub struct PhotoPruneSummary {
 pub struct PhotoStore {
     root: PathBuf,
     config: PhotoConfig,
+    /// `None`: plaintext files (tools and tests on a bare folder).
+    key: Option<PhotoKey>,
 }
 
 impl PhotoStore {
@@ -37,7 +42,17 @@ impl PhotoStore {
         let root = root.into();
         fs::create_dir_all(root.join(PHOTOS))?;
         fs::create_dir_all(root.join(THUMBS))?;
-        Ok(PhotoStore { root, config })
+        Ok(PhotoStore {
+            root,
+            config,
+            key: None,
+        })
+    }
+
+    /// The same store with its files sealed under `key` (read and written).
+    pub fn sealed_with(mut self, key: PhotoKey) -> Self {
+        self.key = Some(key);
+        self
     }
 
     /// The configuration photos are processed with.
@@ -51,9 +66,62 @@ impl PhotoStore {
     pub fn add(&self, input: &[u8]) -> Result<ProcessedPhoto, MediaError> {
         let processed = process(input, &self.config)?;
         let sha = &processed.meta.sha256;
-        write_atomic(&self.file_path(PHOTOS, sha), &processed.photo_jpeg)?;
-        write_atomic(&self.file_path(THUMBS, sha), &processed.thumb_jpeg)?;
+        self.write(&self.file_path(PHOTOS, sha), &processed.photo_jpeg)?;
+        self.write(&self.file_path(THUMBS, sha), &processed.thumb_jpeg)?;
         Ok(processed.meta)
+    }
+
+    fn write(&self, path: &Path, jpeg: &[u8]) -> Result<(), MediaError> {
+        match &self.key {
+            Some(key) => write_atomic(path, &sealed::seal(key, jpeg)?),
+            None => write_atomic(path, jpeg),
+        }
+    }
+
+    fn read_file(&self, path: &Path) -> Result<Vec<u8>, MediaError> {
+        let bytes = fs::read(path)?;
+        match &self.key {
+            Some(key) => Ok(sealed::open(key, &bytes)?),
+            None => Ok(bytes),
+        }
+    }
+
+    /// Seals every plaintext file a release before encryption stored (each rewritten
+    /// atomically, so a kill leaves each file plaintext or sealed and the next call finishes);
+    /// returns how many. Nothing to do without a key.
+    pub fn seal_plaintext_files(&self) -> Result<usize, MediaError> {
+        let Some(key) = &self.key else {
+            return Ok(0);
+        };
+        let mut sealed_now = 0;
+        for kind in [PHOTOS, THUMBS] {
+            for shard in fs::read_dir(self.root.join(kind))? {
+                let shard = shard?.path();
+                if !shard.is_dir() {
+                    continue;
+                }
+                for entry in fs::read_dir(&shard)? {
+                    let path = entry?.path();
+                    let is_photo = path.extension().is_some_and(|e| e == "jpg")
+                        && !path
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'));
+                    if !is_photo {
+                        continue;
+                    }
+                    let bytes = fs::read(&path)?;
+                    if sealed::is_sealed(&bytes) {
+                        continue;
+                    }
+                    // A same-length file is left alone by `write_atomic`; a sealed file is never
+                    // the plaintext's length, so this always rewrites.
+                    write_atomic(&path, &sealed::seal(key, &bytes)?)?;
+                    sealed_now += 1;
+                }
+            }
+        }
+        Ok(sealed_now)
     }
 
     /// Path of the stored photo with id `sha256` (whether or not it exists).
@@ -73,19 +141,14 @@ impl PhotoStore {
         Ok(self.path_of(sha256)?.is_file())
     }
 
-    /// Opens the stored photo for reading.
-    pub fn open(&self, sha256: &str) -> Result<File, MediaError> {
-        Ok(File::open(self.path_of(sha256)?)?)
-    }
-
-    /// Reads the stored photo.
+    /// Reads the stored photo (the JPEG; opened and checked when sealed).
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>, MediaError> {
-        Ok(fs::read(self.path_of(sha256)?)?)
+        self.read_file(&self.path_of(sha256)?)
     }
 
     /// Reads the thumbnail of the stored photo.
     pub fn read_thumb(&self, sha256: &str) -> Result<Vec<u8>, MediaError> {
-        Ok(fs::read(self.thumb_path_of(sha256)?)?)
+        self.read_file(&self.thumb_path_of(sha256)?)
     }
 
     /// Deletes the photo and its thumbnail; `Ok(false)` when neither existed.

@@ -204,6 +204,13 @@ impl Inner {
                     reason: format!("photo {sha256} no longer matches its hash"),
                 });
             }
+            Err(crate::media::MediaError::Sealed(_)) => {
+                // Damaged, cut or reordered chunks: never uploaded, the report parked.
+                return Err(Failure::Permanent {
+                    code: "local_photo_corrupt".into(),
+                    reason: format!("photo {sha256} is stored damaged (its encrypted file does not open)"),
+                });
+            }
             Err(_) => {
                 return Err(Failure::Permanent {
                     code: "local_photo_missing".into(),

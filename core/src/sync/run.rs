@@ -221,6 +221,7 @@ impl Inner {
         if !anything {
             return Ok(summary);
         }
+        self.client.record_unsent_count();
         self.emit(
             &run,
             None,
