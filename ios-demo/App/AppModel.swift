@@ -2,6 +2,24 @@ import Foundation
 import GridPatrolCore
 import GridPatrolKit
 
+/// A data key the Keychain lost, as the worker is told: how many reports had not been delivered
+/// when last counted (nil: never counted) and where the core kept the old files. A fresh, empty
+/// store is open meanwhile; nothing was deleted.
+struct DataKeyLoss: Equatable {
+    let unsentReports: UInt32?
+    let keptAside: String
+
+    var message: String {
+        let lost: String
+        switch unsentReports {
+        case nil: lost = "未发送的上报数量未知，可能有上报无法再发送"
+        case 0?: lost = "没有未发送的上报丢失（未完成的草稿已无法打开）"
+        case let n?: lost = "有 \(n) 条未发送的上报无法再从本机发送"
+        }
+        return "本机数据的密钥已丢失：\(lost)。旧文件已原样保留在本机，没有删除；请联系管理员。现在可以继续新的上报。"
+    }
+}
+
 /// The app's one core (one per data directory: the bindings return the same instance for the
 /// same directory) and the state the screens show. Every core call is `async` or runs in a
 /// detached task, never on the main actor; state is published back on the main actor. Nothing
@@ -20,6 +38,8 @@ final class AppModel: ObservableObject {
     @Published var acknowledged: Set<String> = []
     @Published var health: QueueHealth?
     @Published var message: String?
+    /// Set when this launch found the data key lost; shown until the worker acknowledges it.
+    @Published var keyLoss: DataKeyLoss?
     @Published var patrolActive = false
     @Published var patrolSummary: PatrolSummary?
     private var patrolId: String?
@@ -45,10 +65,11 @@ final class AppModel: ObservableObject {
     func start() async {
         do {
             guard let core = await CoreHolder.shared.core() else {
-                message = "the data directory cannot be opened"
+                message = Self.openFailure(await CoreHolder.shared.openError)
                 return
             }
             self.core = core
+            keyLoss = await CoreHolder.shared.takeKeyLoss()
             OSLogSink.install()
             let trust = Self.platformPins.isEmpty ? nil : TlsTrust(spkiPins: Self.platformPins, caPem: nil)
             try await core.configureSync(platformUrl: Self.platformURL, tls: trust)
@@ -57,6 +78,20 @@ final class AppModel: ObservableObject {
             await resumePatrol()
         } catch {
             message = "\(error)"
+        }
+    }
+
+    func acknowledgeKeyLoss() {
+        keyLoss = nil
+    }
+
+    /// Why the core did not open, for the worker.
+    nonisolated static func openFailure(_ error: Error?) -> String {
+        switch error as? GridPatrolError {
+        case .KeyStoreUnavailable?: return "钥匙串暂时不可用，请解锁手机后重新打开应用，数据没有丢失"
+        case .WrongDataKey?: return "钥匙串给出的密钥与本机数据不符，数据未做任何改动，请联系管理员"
+        case .DataDirectoryInUse?: return "应用数据正被另一个进程使用"
+        default: return "无法打开应用数据"
         }
     }
 

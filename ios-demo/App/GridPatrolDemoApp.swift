@@ -26,20 +26,68 @@ struct GridPatrolDemoApp: App {
             }
             .environmentObject(model)
             .task { await model.start() }
+            // A lost data key: the core kept the old files aside and a fresh store is open.
+            // The worker is told what was lost before anything else.
+            .alert("数据密钥已丢失", isPresented: Binding(
+                get: { model.keyLoss != nil },
+                set: { shown in if !shown { model.acknowledgeKeyLoss() } }
+            )) {
+                Button("知道了") { model.acknowledgeKeyLoss() }
+            } message: {
+                Text(model.keyLoss?.message ?? "")
+            }
         }
     }
 }
 
 /// The process's one core, opened by whoever needs it first: the screens, or a background task
-/// that iOS started before any screen.
+/// that iOS started before any screen. Its store and photos are encrypted under a data key the
+/// Keychain wraps (`KeychainKeyStore`). A key the Keychain lost (`DataKeyLost`: the core has set
+/// the old files aside) opens the fresh store in their place and is kept until the model takes
+/// it to tell the worker; a failed open (a locked Keychain) is tried again at the next call.
 actor CoreHolder {
     static let shared = CoreHolder()
-    private var value: GridPatrol?
+    private let keys = KeychainKeyStore()
+    private var opening: Task<GridPatrol?, Never>?
+    private var keyLoss: DataKeyLoss?
+    private(set) var openError: (any Error)?
 
     func core() async -> GridPatrol? {
-        if let value { return value }
-        guard let dir = try? AppModel.dataDirectory() else { return nil }
-        value = try? await GridPatrol.open(dataDir: dir)
-        return value
+        if opening == nil { opening = Task { await self.open() } }
+        guard let task = opening else { return nil }
+        let core = await task.value
+        if core == nil { opening = nil }
+        return core
+    }
+
+    /// The key loss found at open, once: the model shows it to the worker.
+    func takeKeyLoss() -> DataKeyLoss? {
+        defer { keyLoss = nil }
+        return keyLoss
+    }
+
+    private func open() async -> GridPatrol? {
+        let dir: String
+        do {
+            dir = try AppModel.dataDirectory()
+        } catch {
+            openError = error
+            return nil
+        }
+        do {
+            openError = nil
+            return try await GridPatrol.open(dataDir: dir, keyStore: keys)
+        } catch GridPatrolError.DataKeyLost(let unsentReports, let keptAside) {
+            keyLoss = DataKeyLoss(unsentReports: unsentReports, keptAside: keptAside)
+            do {
+                return try await GridPatrol.open(dataDir: dir, keyStore: keys)
+            } catch {
+                openError = error
+                return nil
+            }
+        } catch {
+            openError = error
+            return nil
+        }
     }
 }

@@ -71,7 +71,7 @@ private class ThrottlingProxy(target: URI, bytesPerS: Long) : AutoCloseable {
 
 val cancelTests = listOf(
     test("cancelling syncNow stops its photo uploads within a chunk") {
-        GridPatrol.open(freshDataDir("cancel")).use { gp ->
+        GridPatrol.open(freshDataDir("cancel"), testKeys).use { gp ->
             val reporter = Reporter(reporterId = "insp-kotlin-cancel", role = Role.INSPECTOR, gridIds = emptyList())
             // One report with eight photos, so its uploads go on for seconds at 1 MB/s.
             val draft = gp.createDraft(reporter, null)

@@ -37,6 +37,11 @@ fun testJpeg(width: Int = 1600, height: Int = 1200): ByteArray {
     return out.toByteArray()
 }
 
+/** A JPEG starts with the SOI marker FF D8 (the photo files on disk are sealed; this is the JPEG). */
+fun assertJpeg(bytes: ByteArray, what: String) {
+    assertTrue(bytes.size > 2 && bytes[0] == 0xFF.toByte() && bytes[1] == 0xD8.toByte(), "$what: ${bytes.size} bytes, not a JPEG")
+}
+
 private fun gpsFix(accuracy: Double = 6.0) = LocationFix(
     lat = 31.27, lon = 120.62, accuracyM = accuracy, fixTimeMs = System.currentTimeMillis(),
     provider = LocationProvider.GPS, isMock = false, datum = Datum.WGS84,
@@ -47,20 +52,21 @@ private val inspector = Reporter(reporterId = "insp-kotlin-01", role = Role.INSP
 val captureTests = listOf(
     test("a full capture with a real JPEG is submitted and survives a new instance") {
         val dir = freshDataDir("capture")
-        val reportId = GridPatrol.open(dir).use { gp ->
+        val reportId = GridPatrol.open(dir, testKeys).use { gp ->
             val draft = gp.createDraft(inspector, null)
             gp.setEvent(draft.id, "03-001", "03-001-01") // 消防通道堵塞 / vehicles in the fire lane
             gp.setLocation(draft.id, gpsFix())
             val photo = gp.addPhoto(draft.id, testJpeg(), PhotoKind.EVIDENCE)
             assertEquals(64, photo.sha256.length)
             assertEquals(1600u, maxOf(photo.width, photo.height), "1600 px is under the 1920 px limit: kept")
-            assertTrue(java.io.File(gp.photoPath(photo.sha256)).isFile)
+            assertJpeg(gp.photoJpeg(photo.sha256), "the stored photo reads back as a JPEG")
+            assertJpeg(gp.thumbnailJpeg(photo.sha256), "its thumbnail too")
             gp.setDescription(draft.id, "三辆车堵住了消防通道")
             assertTrue(gp.validateDraft(draft.id).errors.isEmpty())
             val outcome = gp.submit(draft.id, WarningResponse(acknowledged = emptyList(), overrideReason = null))
             assertIs<SubmitOutcome.Submitted>(outcome).reportId
         }
-        GridPatrol.open(dir).use { gp ->
+        GridPatrol.open(dir, testKeys).use { gp ->
             val report = gp.report(reportId)
             assertEquals("03-001", report.subtype)
             assertEquals("三辆车堵住了消防通道", report.content.description)
@@ -71,11 +77,11 @@ val captureTests = listOf(
             // A pending report keeps its photo whatever the retention.
             val pruned = gp.prunePhotos(PhotoRetention(deliveredPhotoDays = 0))
             assertEquals(PhotoPruneSummary(photosRemoved = 0u, thumbsRemoved = 0u, bytesFreed = 0uL), pruned)
-            assertTrue(java.io.File(gp.photoPath(report.content.photos.single().sha256)).isFile)
+            assertJpeg(gp.photoJpeg(report.content.photos.single().sha256), "the kept photo reads back after a reopen")
         }
     },
     test("a validation failure reads in Chinese and English, and blocks submit") {
-        GridPatrol.open(freshDataDir("invalid")).use { gp ->
+        GridPatrol.open(freshDataDir("invalid"), testKeys).use { gp ->
             val draft = gp.createDraft(inspector, null)
             gp.setEvent(draft.id, "03-001", "03-001-01")
             gp.setLocation(draft.id, gpsFix(accuracy = 350.0))
@@ -91,7 +97,7 @@ val captureTests = listOf(
         }
     },
     test("bad input is a typed exception and changes nothing") {
-        GridPatrol.open(freshDataDir("hostile")).use { gp ->
+        GridPatrol.open(freshDataDir("hostile"), testKeys).use { gp ->
             val draft = gp.createDraft(inspector, null)
             val heic = byteArrayOf(0, 0, 0, 24) + "ftypheic".toByteArray() + ByteArray(64)
             val refused = assertFailsWith<GridPatrolException.PhotoRejected> { gp.addPhoto(draft.id, heic, PhotoKind.EVIDENCE) }

@@ -12,7 +12,7 @@ import uniffi.gridpatrol_ffi.GridPatrol
 import uniffi.gridpatrol_ffi.GridPatrolException
 
 private suspend fun <T> withPatrol(body: suspend (GridPatrol) -> T): T =
-    GridPatrol.open(freshDataDir("events")).use { body(it) }
+    GridPatrol.open(freshDataDir("events"), testKeys).use { body(it) }
 
 val eventListTests = listOf(
     test("the bundled list is Wuzhong's 4 / 264 / 645") {

@@ -31,6 +31,7 @@ val suites: List<Pair<String, List<TestCase>>> = listOf(
     "patrol" to patrolTests,
     "log sink" to logSinkTests,
     "claims" to claimTests,
+    "key store" to keyStoreTests,
 )
 
 fun main(args: Array<String>) {

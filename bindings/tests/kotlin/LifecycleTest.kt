@@ -35,8 +35,8 @@ private class SubmitLog : SubmitObserver {
 val lifecycleTests = listOf(
     test("opening a directory that is open gives the same instance; closing one leaves the other") {
         val dir = freshDataDir("same")
-        val first = GridPatrol.open(dir)
-        val second = GridPatrol.open(dir)
+        val first = GridPatrol.open(dir, testKeys)
+        val second = GridPatrol.open(dir, testKeys)
         val policy = first.capturePolicy().copy(duplicateRadiusM = 123u)
         first.setCapturePolicy(policy)
         assertEquals(policy, second.capturePolicy(), "one instance: one policy")
@@ -47,7 +47,7 @@ val lifecycleTests = listOf(
     },
     test("photos being added survive other opens and closes of the directory") {
         val dir = freshDataDir("churn")
-        val gp = GridPatrol.open(dir)
+        val gp = GridPatrol.open(dir, testKeys)
         val failures = AtomicInteger()
         val adds = AtomicInteger()
         val adder = thread {
@@ -66,7 +66,7 @@ val lifecycleTests = listOf(
             }
         }
         // A worker or a second Activity opening and closing the same directory meanwhile.
-        val opener = thread { runBlocking { while (adder.isAlive) GridPatrol.open(dir).close() } }
+        val opener = thread { runBlocking { while (adder.isAlive) GridPatrol.open(dir, testKeys).close() } }
         adder.join()
         opener.join()
         assertEquals(0, failures.get(), "every add succeeded")
@@ -75,7 +75,7 @@ val lifecycleTests = listOf(
         gp.close()
     },
     test("observers: several at once, emitting on change, each unsubscribed by close()") {
-        GridPatrol.open(freshDataDir("observe")).use { gp ->
+        GridPatrol.open(freshDataDir("observe"), testKeys).use { gp ->
             val (a, b, submits) = Triple(HealthLog(), HealthLog(), SubmitLog())
             val subA = gp.observeQueueHealth(a)
             val subB = gp.observeQueueHealth(b)

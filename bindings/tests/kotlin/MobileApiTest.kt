@@ -24,9 +24,9 @@ private fun square(id: String, level: Int, parent: String?, x0: Double, y0: Doub
 
 val mobileApiTests = listOf(
     test("arguments are checked at the call, with typed errors, and change nothing") {
-        val empty = assertFailsWith<GridPatrolException.InvalidArgument> { GridPatrol.open("") }
+        val empty = assertFailsWith<GridPatrolException.InvalidArgument> { GridPatrol.open("", testKeys) }
         assertEquals("data_dir", empty.field)
-        GridPatrol.open(freshDataDir("args")).use { gp ->
+        GridPatrol.open(freshDataDir("args"), testKeys).use { gp ->
             for (url in listOf("http://[::1", "ftp://platform.example.cn", "platform.example.cn", "http://")) {
                 val bad = assertFailsWith<GridPatrolException.InvalidArgument>(url) { gp.configureSync(url) }
                 assertEquals("platform_url", bad.field)
@@ -45,14 +45,16 @@ val mobileApiTests = listOf(
             val draft = gp.createDraft(checker, null)
             val noSubtype = assertFailsWith<GridPatrolException.InvalidArgument> { gp.setEvent(draft.id, null, "03-001-01") }
             assertEquals("problem", noSubtype.field)
-            val missing = assertFailsWith<GridPatrolException.NotFound> { gp.photoPath("a".repeat(64)) }
+            val missing = assertFailsWith<GridPatrolException.NotFound> { gp.photoJpeg("a".repeat(64)) }
             assertEquals(ItemKind.PHOTO, missing.kind)
+            val noThumb = assertFailsWith<GridPatrolException.NotFound> { gp.thumbnailJpeg("b".repeat(64)) }
+            assertEquals(ItemKind.PHOTO, noThumb.kind)
             assertFailsWith<GridPatrolException.InvalidArgument> { gp.searchEventList("井盖", null, -1) }
             assertEquals(draft, gp.draft(draft.id))
         }
     },
     test("a grid package answers with a record of counts") {
-        GridPatrol.open(freshDataDir("grids")).use { gp ->
+        GridPatrol.open(freshDataDir("grids"), testKeys).use { gp ->
             val geojson = """{"type":"FeatureCollection","features":[
                 ${square("T", 1, null, 120.0, 31.0, 121.0, 32.0)},
                 ${square("T-C", 2, "T", 120.0, 31.0, 121.0, 32.0)},
@@ -63,7 +65,7 @@ val mobileApiTests = listOf(
         }
     },
     test("a lone surrogate cannot cross: the call throws CharacterCodingException, nothing changes") {
-        GridPatrol.open(freshDataDir("surrogate")).use { gp ->
+        GridPatrol.open(freshDataDir("surrogate"), testKeys).use { gp ->
             val draft = gp.createDraft(checker, null)
             // Kotlin strings are UTF-16; "\uD800" alone has no UTF-8 form. The generated
             // bindings refuse it before Rust is called.

@@ -84,7 +84,7 @@ class WalkFixture(lat: Double, private val lon: Double, private val startMs: Lon
 val patrolTests = listOf(
     test("a patrol with a gap and a jump, a report naming the nearest lamp, synced; figures read back") {
         val (lampLat, lampLon) = firstSampleLamp()
-        GridPatrol.open(freshDataDir("patrol")).use { gp ->
+        GridPatrol.open(freshDataDir("patrol"), testKeys).use { gp ->
             val counts = gp.installGridPackage(samplePackages.grids)
             assertTrue(counts.level3 > 0)
             val info = gp.installComponentPackage(samplePackages.components, null)
@@ -195,7 +195,7 @@ val patrolTests = listOf(
     test("bad fixes and bad packages are typed errors that change nothing; a patrol survives a reopen") {
         val dir = freshDataDir("patrol-errors")
         val reporter = Reporter(reporterId = "insp-kotlin-patrol-2", role = Role.INSPECTOR, gridIds = emptyList())
-        val patrolId = GridPatrol.open(dir).use { gp ->
+        val patrolId = GridPatrol.open(dir, testKeys).use { gp ->
             val patrol = gp.startPatrol(reporter, TravelMode.CYCLING, Duration.ofSeconds(2))
             val t = patrol.startedAtMs + 1_000
             gp.patrolFix(patrol.id, fixAt(31.27, 120.62, t))
@@ -251,7 +251,7 @@ val patrolTests = listOf(
             }
             patrol.id
         }
-        GridPatrol.open(dir).use { gp ->
+        GridPatrol.open(dir, testKeys).use { gp ->
             val open = assertNotNull(gp.openPatrol(), "the paused patrol is found after a relaunch")
             assertEquals(patrolId, open.id)
             assertEquals(PatrolState.PAUSED, open.state)

@@ -18,12 +18,12 @@ private val keeper = Reporter(reporterId = "insp-kotlin-store", role = Role.INSP
 val storageErrorTests = listOf(
     test("a damaged store is StoreCorrupt with its quarantine folder; the next open starts fresh") {
         val dir = freshDataDir("corrupt")
-        GridPatrol.open(dir).use { gp -> gp.createDraft(keeper, null) }
+        GridPatrol.open(dir, testKeys).use { gp -> gp.createDraft(keeper, null) }
         File(dir, "gridpatrol.sqlite3").writeBytes(ByteArray(16384) { 0x5a })
-        val corrupt = assertFailsWith<GridPatrolException.StoreCorrupt> { GridPatrol.open(dir) }
+        val corrupt = assertFailsWith<GridPatrolException.StoreCorrupt> { GridPatrol.open(dir, testKeys) }
         val quarantined = assertNotNull(corrupt.quarantined, "the damaged files were moved aside")
         assertTrue(File(quarantined).isDirectory, "the quarantine folder exists")
-        GridPatrol.open(dir).use { gp ->
+        GridPatrol.open(dir, testKeys).use { gp ->
             assertEquals(0, gp.drafts().size, "a fresh store")
             // Salvage reads what is readable; a file of junk bytes is no database at all, which
             // it says with the same typed error (nothing more moved).
@@ -38,7 +38,7 @@ val storageErrorTests = listOf(
         val dir = freshDataDir("side-file")
         File(dir).mkdirs()
         File(dir, "grids.geojson").writeBytes(byteArrayOf(0xff.toByte(), 0xfe.toByte(), 0, 1, 2, 3))
-        GridPatrol.open(dir).use { gp ->
+        GridPatrol.open(dir, testKeys).use { gp ->
             val damaged = gp.damagedSideFiles()
             assertEquals(listOf("grids.geojson"), damaged.map { it.file })
             val movedTo = assertNotNull(damaged.single().movedTo)

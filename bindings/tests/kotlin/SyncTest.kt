@@ -119,7 +119,7 @@ suspend fun submitOne(gp: GridPatrol, reporterId: String = "insp-kotlin-sync", s
 
 val syncTests = listOf(
     test("a report captured offline is delivered once the platform is reachable") {
-        GridPatrol.open(freshDataDir("sync")).use { gp ->
+        GridPatrol.open(freshDataDir("sync"), testKeys).use { gp ->
             val reportId = submitOne(gp)
             // The outbox is the directory's: readable before any platform is configured.
             assertEquals(1, gp.queueHealth().pending)
@@ -161,12 +161,12 @@ val syncTests = listOf(
     test("an enrolled directory is enrolled after a reopen, without configureSync") {
         val dir = freshDataDir("reopen")
         withPlatform { url ->
-            GridPatrol.open(dir).use { gp ->
+            GridPatrol.open(dir, testKeys).use { gp ->
                 gp.configureSync(url)
                 gp.enroll("TEST", "kotlin test phone")
                 assertTrue(gp.isEnrolled())
             }
-            GridPatrol.open(dir).use { gp ->
+            GridPatrol.open(dir, testKeys).use { gp ->
                 assertTrue(gp.isEnrolled(), "the enrolled state is the directory's")
                 assertEquals(0, gp.queueHealth().pending)
                 submitOne(gp)
@@ -180,7 +180,7 @@ val syncTests = listOf(
     test("close() stops background sync and its observers, and frees the directory") {
         val dir = freshDataDir("close")
         withPlatform { url ->
-            val gp = GridPatrol.open(dir)
+            val gp = GridPatrol.open(dir, testKeys)
             gp.configureSync(url)
             gp.enroll("TEST", "kotlin test phone")
             val observer = RecordingObserver()
@@ -192,7 +192,7 @@ val syncTests = listOf(
             val heard = observer.events.size
             Thread.sleep(1_500)
             assertEquals(heard, observer.events.size, "no callback after close()")
-            GridPatrol.open(dir).use { again ->
+            GridPatrol.open(dir, testKeys).use { again ->
                 submitOne(again, seed = 1)
                 Thread.sleep(500)
                 assertEquals(1, again.queueHealth().pending, "no engine of the closed instance sends it")
@@ -201,7 +201,7 @@ val syncTests = listOf(
         }
     },
     test("an observer that throws breaks neither syncNow nor the background loop") {
-        GridPatrol.open(freshDataDir("throws")).use { gp ->
+        GridPatrol.open(freshDataDir("throws"), testKeys).use { gp ->
             withPlatform { url ->
                 gp.configureSync(url)
                 gp.enroll("TEST", "kotlin test phone")

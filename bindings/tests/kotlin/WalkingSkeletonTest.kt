@@ -14,11 +14,11 @@ val walkingSkeletonTests = listOf(
     test("library version comes from the Rust crate") {
         val version = libraryVersion()
         assertTrue(Regex("""\d+\.\d+\.\d+.*""").matches(version), "semver, got $version")
-        GridPatrol.open(freshDataDir("version")).use { assertEquals(version, it.version()) }
+        GridPatrol.open(freshDataDir("version"), testKeys).use { assertEquals(version, it.version()) }
     },
     test("open creates the data directory and its database") {
         val dir = File(freshDataDir("open"), "nested/gridpatrol")
-        GridPatrol.open(dir.path).use { gp ->
+        GridPatrol.open(dir.path, testKeys).use { gp ->
             assertEquals(dir.path, gp.dataDir())
         }
         assertTrue(File(dir, "gridpatrol.sqlite3").isFile, "database file created by Rust")
@@ -26,11 +26,11 @@ val walkingSkeletonTests = listOf(
     test("an unusable data directory is a typed Kotlin exception") {
         val file = File(freshDataDir("occupied"), "a-file")
         file.writeText("not a directory")
-        val error = assertFailsWith<GridPatrolException.DataDirectory> { GridPatrol.open(file.path) }
+        val error = assertFailsWith<GridPatrolException.DataDirectory> { GridPatrol.open(file.path, testKeys) }
         assertTrue(error.reason.isNotBlank(), "the reason says why")
     },
     test("an unknown code is NotFound with the code") {
-        GridPatrol.open(freshDataDir("notfound")).use { gp ->
+        GridPatrol.open(freshDataDir("notfound"), testKeys).use { gp ->
             val error = assertFailsWith<GridPatrolException.NotFound> { gp.subtype("99-999") }
             assertEquals(ItemKind.SUBTYPE, error.kind)
             assertEquals("99-999", error.code)

@@ -12,6 +12,7 @@ import cn.gridpatrol.app.SyncSettings
 import cn.gridpatrol.demo.location.FrameworkLocationSource
 import cn.gridpatrol.demo.log.LogcatSink
 import cn.gridpatrol.demo.net.ConnectivityNetworkMonitor
+import cn.gridpatrol.demo.security.AndroidKeyStoreKeys
 import cn.gridpatrol.demo.sync.WorkManagerScheduler
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Deferred
@@ -30,11 +31,15 @@ class GridPatrolApplication : Application(), Configuration.Provider {
     val network by lazy { ConnectivityNetworkMonitor(this) }
     val scheduler by lazy { WorkManagerScheduler(this) }
 
-    /** The core, opened once per process; every user awaits the same instance. */
+    /**
+     * The core, opened once per process; every user awaits the same instance. Its store and
+     * photos are encrypted under a data key the Android Keystore wraps; a key the Keystore lost
+     * opens a fresh store and is kept in `AppCore.keyLoss` for the activity to tell the worker.
+     */
     val core: Deferred<AppCore> by lazy {
         appScope.async {
             LogcatSink.install()
-            AppCore.open(filesDir.resolve("gridpatrol").path, Dispatchers.IO).also {
+            AppCore.open(filesDir.resolve("gridpatrol").path, AndroidKeyStoreKeys(), Dispatchers.IO).also {
                 it.followNetwork(network)
             }
         }

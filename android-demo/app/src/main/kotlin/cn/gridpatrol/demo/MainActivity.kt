@@ -10,19 +10,23 @@ import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.padding
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.NavigationBar
 import androidx.compose.material3.NavigationBarItem
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.res.stringResource
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.lifecycleScope
 import cn.gridpatrol.app.CaptureController
+import cn.gridpatrol.app.Language
 import cn.gridpatrol.app.OutboxController
 import cn.gridpatrol.demo.camera.CameraXCamera
 import cn.gridpatrol.demo.location.PatrolLocationService
@@ -56,8 +60,22 @@ class MainActivity : ComponentActivity() {
             ).also { it.resume() }
             val outbox = OutboxController(core, lifecycleScope, sync).also { it.start() }
             val patrol = app.patrol.await()
+            val language = if (resources.configuration.locales[0].language == "zh") Language.ZH else Language.EN
             setContent {
                 MaterialTheme {
+                    // A lost data key: the core kept the old files aside and a fresh store is
+                    // open. The worker is told what was lost before anything else.
+                    val keyLoss by core.keyLoss.collectAsStateWithLifecycle()
+                    keyLoss?.let { loss ->
+                        AlertDialog(
+                            onDismissRequest = {},
+                            title = { Text(stringResource(R.string.key_lost_title)) },
+                            text = { Text(loss.message.text(language)) },
+                            confirmButton = {
+                                TextButton(onClick = { core.acknowledgeKeyLoss() }) { Text(stringResource(R.string.key_lost_ok)) }
+                            },
+                        )
+                    }
                     var tab by remember { mutableStateOf(0) }
                     Scaffold(bottomBar = {
                         NavigationBar {

@@ -35,18 +35,31 @@ interface NetworkMonitor {
 }
 
 /**
- * The host's key store (Android Keystore / iOS Keychain). It wraps a data key made by the app
- * with a key that never leaves the secure hardware, so the wrapped bytes can be stored next to
- * the data. `unwrap` of bytes it did not wrap, or after the store was wiped (a lock-screen change
- * on some Android phones), throws [KeyStoreUnavailable]: the app must treat that as "key lost",
- * never as "make a new key and overwrite".
+ * The host's key store (Android Keystore / iOS Keychain). The core makes the data key of its
+ * directory and hands it here to be wrapped with a key that never leaves the secure hardware;
+ * the wrapped bytes are stored next to the data and unwrapped at each open ([CoreKeyStore]
+ * carries this across to the core).
+ *
+ * How it fails decides what happens to the data, so the two failures are distinct:
+ * [HostKeyGone] when the host key is gone for good or no longer opens the wrapped bytes (deleted,
+ * or invalidated by a lock-screen change on some Android phones): the core then sets the old
+ * files aside and the app tells the worker ([DataKeyLoss]). [KeyStoreUnavailable] when the key
+ * store cannot answer now (locked, busy, an unexpected error): nothing changes, open again later.
+ * Any other exception counts as unavailable: only a certain loss moves data aside.
  */
 interface HostKeyStore {
+    /** Wraps `key` under the host key `alias`, making that key first if there is none (or anew if it was invalidated). */
     fun wrap(alias: String, key: ByteArray): ByteArray
+
+    /** Unwraps what [wrap] returned; throws [HostKeyGone] or [KeyStoreUnavailable]. */
     fun unwrap(alias: String, wrapped: ByteArray): ByteArray
 }
 
+/** The key store cannot answer now (e.g. before the first unlock): nothing is lost; try again. */
 class KeyStoreUnavailable(message: String) : Exception(message)
+
+/** The host key is permanently gone, or no longer opens the wrapped key: the data key is lost. */
+class HostKeyGone(message: String) : Exception(message)
 
 /**
  * The OS background scheduler (WorkManager / BGTaskScheduler). The app layer asks; the host

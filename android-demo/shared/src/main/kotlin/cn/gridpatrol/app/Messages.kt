@@ -30,11 +30,33 @@ fun userMessage(error: Throwable): UserMessage = when (error) {
         UserMessage("network", "网络不可用，稍后自动上报", "No network: reports go out automatically later")
     is GridPatrolException.DataDirectoryInUse ->
         UserMessage("in_use", "应用数据正被另一个进程使用", "The app's data is in use by another process")
+    is GridPatrolException.KeyStoreUnavailable ->
+        UserMessage("key_store_unavailable", "手机密钥库暂时不可用，请解锁手机后重试，数据没有丢失", "The phone's key store cannot be used now: unlock the phone and try again; nothing is lost")
+    is GridPatrolException.WrongDataKey ->
+        UserMessage("wrong_data_key", "密钥库给出的密钥与本机数据不符，数据未做任何改动，请联系管理员", "The key store gave a key that does not fit this phone's data; nothing was changed: tell your administrator")
+    is GridPatrolException.DataKeyLost -> keyLossMessage(error.unsentReports?.toInt())
     is GridPatrolException.InvalidArgument ->
         UserMessage("invalid_${error.field}", "输入有误：${error.field}", "Invalid input: ${error.field}")
     is GridPatrolException ->
         UserMessage("core_error", "操作失败，请重试", "That did not work; please try again")
     else -> UserMessage("unexpected", "操作失败，请重试", "That did not work; please try again")
+}
+
+/**
+ * The data key was lost: what the worker is told. `unsent` is how many reports had not been
+ * delivered (null: not known). The old files were kept on the phone, not deleted.
+ */
+fun keyLossMessage(unsent: Int?): UserMessage {
+    val (zh, en) = when (unsent) {
+        null -> "未发送的上报数量未知，可能有上报无法再发送" to "it is not known how many reports were unsent; some may not be sent"
+        0 -> "没有未发送的上报丢失（未完成的草稿已无法打开）" to "no unsent report was lost (unfinished drafts cannot be opened)"
+        else -> "有 $unsent 条未发送的上报无法再从本机发送" to "$unsent unsent ${if (unsent == 1) "report" else "reports"} can no longer be sent from this phone"
+    }
+    return UserMessage(
+        "data_key_lost",
+        "本机数据的密钥已丢失（例如更改了锁屏方式）：$zh。旧文件已原样保留在本机，没有删除；请联系管理员。现在可以继续新的上报。",
+        "This phone's data key was lost (e.g. after a lock-screen change): $en. The old files were kept on the phone, not deleted; tell your administrator. New reports can be made now.",
+    )
 }
 
 private fun photoMessage(kind: PhotoProblem): UserMessage = when (kind) {

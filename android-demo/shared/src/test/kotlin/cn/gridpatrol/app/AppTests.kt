@@ -21,11 +21,11 @@ class AppTest(val name: String, val body: suspend () -> Unit)
 
 fun appTest(name: String, body: suspend () -> Unit) = AppTest(name, body)
 
-fun freshDir(prefix: String): String {
-    val root = File(System.getenv("GRIDPATROL_TEST_TMP") ?: System.getProperty("java.io.tmpdir"))
-    root.mkdirs()
-    return Files.createTempDirectory(root.toPath(), prefix).toString()
-}
+/** The scratch folder of this run (the script's, inherited by child processes). */
+fun testRoot(): File =
+    File(System.getenv("GRIDPATROL_TEST_TMP") ?: System.getProperty("java.io.tmpdir")).also { it.mkdirs() }
+
+fun freshDir(prefix: String): String = Files.createTempDirectory(testRoot().toPath(), prefix).toString()
 
 /** `gridpatrol serve` on a free port with the development enrollment code "TEST". */
 class Platform : AutoCloseable {
@@ -69,7 +69,7 @@ val appSuites: List<Pair<String, List<AppTest>>> = listOf(
     "capture" to captureTests,
     "patrol day" to patrolDayTests,
     "sync" to syncTests,
-    "key vault" to keyVaultTests,
+    "data key" to dataKeyTests,
 )
 
 fun main(args: Array<String>) {

@@ -31,7 +31,7 @@ class CaptureRig(dir: String, val app: AppCore) {
     val capture = CaptureController(app, scope, inspector, camera, location, clock, scheduler)
 
     companion object {
-        suspend fun open(dir: String) = CaptureRig(dir, AppCore.open(dir, Dispatchers.IO))
+        suspend fun open(dir: String, keys: HostKeyStore = deviceKeys) = CaptureRig(dir, AppCore.open(dir, keys, Dispatchers.IO))
     }
 }
 

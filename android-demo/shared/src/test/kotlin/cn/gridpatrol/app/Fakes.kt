@@ -3,12 +3,15 @@ package cn.gridpatrol.app
 
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
+import java.io.File
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 import javax.imageio.ImageIO
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
+import javax.crypto.spec.SecretKeySpec
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -77,15 +80,40 @@ class FakeScheduler : SyncScheduler {
     override fun requestSoon() { soon.incrementAndGet() }
 }
 
-/** A key store over an in-memory AES-GCM key: what the Keystore does, minus the hardware. */
-class FakeKeyStore : HostKeyStore {
-    private var key: SecretKey? = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+/**
+ * A key store over AES-256-GCM keys, one per alias: what the Keystore does, minus the hardware.
+ * With a [folder] the keys are kept there (a Keystore outlives the app's process, so a child JVM
+ * and its parent share them); without one they live in memory only.
+ */
+class FakeKeyStore(private val folder: File? = null) : HostKeyStore {
+    private val keys = ConcurrentHashMap<String, SecretKey>()
 
-    /** A lock-screen change on some Android phones: the wrapping key is gone. */
-    fun wipe() { key = null }
+    /** Set: every call throws [KeyStoreUnavailable] (a phone locked since it booted). */
+    @Volatile var locked = false
+    val wraps = AtomicInteger()
+
+    /** A lock-screen change on some Android phones: the wrapping keys are gone. */
+    fun wipe() {
+        keys.clear()
+        folder?.listFiles()?.forEach { it.delete() }
+    }
+
+    private fun keyFile(alias: String) = folder?.let { File(it, "$alias.key") }
+
+    private fun existing(alias: String): SecretKey? = keys[alias] ?: keyFile(alias)?.takeIf { it.isFile }?.let {
+        SecretKeySpec(it.readBytes(), "AES").also { k -> keys[alias] = k }
+    }
 
     override fun wrap(alias: String, key: ByteArray): ByteArray {
-        val k = this.key ?: throw KeyStoreUnavailable("no wrapping key")
+        if (locked) throw KeyStoreUnavailable("locked")
+        wraps.incrementAndGet()
+        val k = existing(alias) ?: KeyGenerator.getInstance("AES").apply { init(256) }.generateKey().also { made ->
+            keyFile(alias)?.let { file ->
+                file.parentFile.mkdirs()
+                file.writeBytes(made.encoded)
+            }
+            keys[alias] = made
+        }
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.ENCRYPT_MODE, k)
         cipher.updateAAD(alias.toByteArray())
@@ -93,14 +121,18 @@ class FakeKeyStore : HostKeyStore {
     }
 
     override fun unwrap(alias: String, wrapped: ByteArray): ByteArray {
-        val k = this.key ?: throw KeyStoreUnavailable("no wrapping key")
+        if (locked) throw KeyStoreUnavailable("locked")
+        val k = existing(alias) ?: throw HostKeyGone("no wrapping key")
         val cipher = Cipher.getInstance("AES/GCM/NoPadding")
         cipher.init(Cipher.DECRYPT_MODE, k, GCMParameterSpec(128, wrapped, 0, 12))
         cipher.updateAAD(alias.toByteArray())
         return try {
             cipher.doFinal(wrapped, 12, wrapped.size - 12)
         } catch (e: javax.crypto.AEADBadTagException) {
-            throw KeyStoreUnavailable("wrapped key does not open")
+            throw HostKeyGone("wrapped key does not open")
         }
     }
 }
+
+/** The phone's key store in the tests: kept in the scratch folder, shared with child processes. */
+val deviceKeys = FakeKeyStore(File(testRoot(), "keystore"))

@@ -3,9 +3,12 @@ package cn.gridpatrol.demo.security
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
+import cn.gridpatrol.app.HostKeyGone
 import cn.gridpatrol.app.HostKeyStore
 import cn.gridpatrol.app.KeyStoreUnavailable
+import java.security.GeneralSecurityException
 import java.security.KeyStore
+import java.security.ProviderException
 import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
@@ -13,36 +16,52 @@ import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 
 /**
- * The app layer's key store over the Android Keystore: an AES-256-GCM wrapping key that never
- * leaves the secure hardware (StrongBox where the phone has it) wraps the data key. A wrapping
- * key the OS invalidated (a lock-screen change on some phones) or deleted is reported as
- * [KeyStoreUnavailable], which the app layer turns into an explicit "key lost" state.
+ * The host key store over the Android Keystore: an AES-256-GCM wrapping key that never leaves
+ * the secure hardware (StrongBox where the phone has it) wraps the data key the core makes
+ * (the app layer's `CoreKeyStore` hands it to `GridPatrol.open`).
+ *
+ * What a failed unwrap means decides what happens to the data, so it is said precisely:
+ * * the wrapping key is gone for good — deleted, or invalidated by the OS
+ *   ([KeyPermanentlyInvalidatedException], a lock-screen change on some phones), or present but
+ *   not opening the wrapped bytes ([AEADBadTagException]) — is [HostKeyGone]: the core sets the
+ *   old files aside and the app tells the worker;
+ * * anything else (the Keystore daemon busy or restarting, a provider error) is
+ *   [KeyStoreUnavailable]: nothing changes, the next open tries again.
+ *
+ * `wrap` replaces an invalidated wrapping key with a new one: it runs only when the core makes a
+ * new data key (a new directory, or the fresh one after a loss), when the old key opens nothing.
  */
 class AndroidKeyStoreKeys : HostKeyStore {
-    private val keyStore = KeyStore.getInstance(PROVIDER).apply { load(null) }
+    private val keyStore by lazy { KeyStore.getInstance(PROVIDER).apply { load(null) } }
 
-    override fun wrap(alias: String, key: ByteArray): ByteArray {
+    override fun wrap(alias: String, key: ByteArray): ByteArray = unavailableOnError {
         val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.ENCRYPT_MODE, wrappingKey(alias, create = true))
-        return cipher.iv + cipher.doFinal(key)
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, existingKey(alias) ?: newKey(alias))
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            keyStore.deleteEntry(alias)
+            cipher.init(Cipher.ENCRYPT_MODE, newKey(alias))
+        }
+        cipher.iv + cipher.doFinal(key)
     }
 
-    override fun unwrap(alias: String, wrapped: ByteArray): ByteArray {
-        val key = wrappingKey(alias, create = false) ?: throw KeyStoreUnavailable("no wrapping key")
-        return try {
+    override fun unwrap(alias: String, wrapped: ByteArray): ByteArray = unavailableOnError {
+        val key = existingKey(alias) ?: throw HostKeyGone("no wrapping key")
+        if (wrapped.size <= IV_BYTES) throw HostKeyGone("wrapped key too short")
+        try {
             val cipher = Cipher.getInstance(TRANSFORMATION)
             cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, wrapped, 0, IV_BYTES))
             cipher.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
         } catch (e: KeyPermanentlyInvalidatedException) {
-            throw KeyStoreUnavailable("wrapping key invalidated")
+            throw HostKeyGone("wrapping key invalidated")
         } catch (e: AEADBadTagException) {
-            throw KeyStoreUnavailable("wrapped key does not open")
+            throw HostKeyGone("wrapped key does not open")
         }
     }
 
-    private fun wrappingKey(alias: String, create: Boolean): SecretKey? {
-        (keyStore.getKey(alias, null) as? SecretKey)?.let { return it }
-        if (!create) return null
+    private fun existingKey(alias: String): SecretKey? = keyStore.getKey(alias, null) as? SecretKey
+
+    private fun newKey(alias: String): SecretKey {
         val generator = KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, PROVIDER)
         generator.init(
             KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
@@ -53,6 +72,18 @@ class AndroidKeyStoreKeys : HostKeyStore {
         )
         return generator.generateKey()
     }
+
+    /** Keystore and provider errors other than the two above are "not now", never "lost". */
+    private inline fun <T> unavailableOnError(block: () -> T): T =
+        try {
+            block()
+        } catch (e: HostKeyGone) {
+            throw e
+        } catch (e: GeneralSecurityException) {
+            throw KeyStoreUnavailable("${e::class.java.simpleName}: ${e.message}")
+        } catch (e: ProviderException) {
+            throw KeyStoreUnavailable("${e::class.java.simpleName}: ${e.message}")
+        }
 
     private companion object {
         const val PROVIDER = "AndroidKeyStore"
