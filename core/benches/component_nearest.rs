@@ -23,6 +23,9 @@ use gridpatrol_core::location::{Datum, distance_m};
 use gridpatrol_core::taxonomy::EventList;
 use rusqlite::{CachedStatement, Connection};
 
+mod common;
+use common::median_f64 as median;
+
 const COMPONENTS: usize = 50_000;
 const QUERIES: usize = 20_000;
 const LIMIT: usize = 10;
@@ -121,11 +124,6 @@ fn run_sqlite(stmts: &mut [CachedStatement<'_>], qs: &[Query], out: &mut Vec<Ans
         out.push(black_box(sqlite_nearest(&mut stmts[q.filter], black_box(q))));
     }
     t.elapsed()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use gridpatrol_core::grid::{Grid, GridIndex, GridPackage, sample};
 use rusqlite::{CachedStatement, Connection};
 
+mod common;
+use common::median_f64 as median;
+
 const POINTS: usize = 100_000;
 const ROUNDS: usize = 7;
 const TARGET_RATIO: f64 = 5.0;
@@ -118,11 +121,6 @@ fn run_sqlite<'a>(
 
 fn ns_per_lookup(d: Duration) -> f64 {
     d.as_nanos() as f64 / POINTS as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

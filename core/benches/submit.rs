@@ -9,6 +9,9 @@
 //! Run: `cargo bench -p gridpatrol-core --bench submit [-- --rounds 7 --ops 200]`.
 //! Target: median(submit) / median(insert) <= 1.2; prints PASS or FAIL and exits 1 on FAIL.
 //! The quietest round (fastest bare insert) is printed on its own: there submit's own work shows.
+//! A third arm, the same bare INSERT + COMMIT into an encrypted database (SQLite3 Multiple
+//! Ciphers, ChaCha20-Poly1305, what the store is), gives what encryption costs a durable commit:
+//! encrypted / plaintext, target <= 1.3 (issue 14).
 //! A breakdown of submit's parts (medians, outside any transaction) is printed either way.
 
 use std::hint::black_box;
@@ -22,23 +25,14 @@ use gridpatrol_core::taxonomy::Role;
 use gridpatrol_core::time::now_ms;
 use rusqlite::{Connection, TransactionBehavior, params};
 
+mod common;
+use common::{arg, median};
+
 const TARGET_RATIO: f64 = 1.2;
+const ENCRYPTED_TARGET_RATIO: f64 = 1.3;
 /// 03-018 confined-space work: one photo, a fix within 50 m, `hazard_level` required.
 const SUBTYPE: &str = "03-018";
 const PROBLEM: &str = "03-018-01";
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} needs a number")))
-        .unwrap_or(default)
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
 
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
@@ -110,8 +104,11 @@ fn prepare(client: &Client, jpeg: &[u8], n: usize) -> String {
 }
 
 /// The comparison database: same pragmas as the store (see core/src/store.rs `configure`).
-fn bare_db(path: &Path) -> Connection {
+fn bare_db(path: &Path, key: Option<gridpatrol_core::sqlite::CipherKey>) -> Connection {
     let conn = Connection::open(path).expect("open bare db");
+    if let Some(key) = key {
+        gridpatrol_core::sqlite::set_key(&conn, &key).expect("key");
+    }
     conn.busy_timeout(Duration::from_secs(5)).expect("busy_timeout");
     conn.pragma_update(None, "synchronous", "FULL")
         .expect("synchronous");
@@ -144,7 +141,11 @@ fn main() {
 
     let work = tempfile::tempdir().expect("tempdir");
     let client = Client::open(work.path().join("data")).expect("open client");
-    let mut bare = bare_db(&work.path().join("bare.sqlite3"));
+    let mut bare = bare_db(&work.path().join("bare.sqlite3"), None);
+    let mut sealed = bare_db(
+        &work.path().join("bare-encrypted.sqlite3"),
+        Some(gridpatrol_core::sqlite::CipherKey([0x5a; 32])),
+    );
     let jpeg = photo();
     let no_warnings = WarningResponse::default();
 
@@ -162,11 +163,12 @@ fn main() {
         );
         body = serde_json::to_string(&client.report(&id).expect("report")).expect("json");
         bare_insert(&mut bare, &format!("warm-{i}"), &body);
+        bare_insert(&mut sealed, &format!("warm-{i}"), &body);
     }
     // Row of similar size: the report's JSON body (what the report row mostly is).
     let row_bytes = body.len();
 
-    let (mut all_submit, mut all_insert) = (Vec::new(), Vec::new());
+    let (mut all_submit, mut all_insert, mut all_sealed) = (Vec::new(), Vec::new(), Vec::new());
     // Per round (median submit, median insert): the quietest disk is the round whose bare
     // insert was fastest, where submit's own work shows most.
     let mut per_round: Vec<(Duration, Duration)> = Vec::new();
@@ -181,6 +183,7 @@ fn main() {
             })
             .collect();
         let (mut submit, mut insert) = (Vec::with_capacity(ops), Vec::with_capacity(ops));
+        let mut sealed_insert = Vec::with_capacity(ops);
         for (i, id) in drafts.iter().enumerate() {
             // Alternate which goes first so neither always follows the other's fsync.
             let run_submit = |samples: &mut Vec<Duration>| {
@@ -202,6 +205,9 @@ fn main() {
                 run_insert(&mut insert);
                 run_submit(&mut submit);
             }
+            let t = Instant::now();
+            bare_insert(&mut sealed, &key, &body);
+            sealed_insert.push(t.elapsed());
         }
         let (ms, mi) = (median(&mut submit), median(&mut insert));
         println!(
@@ -213,6 +219,7 @@ fn main() {
         per_round.push((ms, mi));
         all_submit.extend(submit);
         all_insert.extend(insert);
+        all_sealed.extend(sealed_insert);
     }
 
     breakdown(&client, &jpeg, made + 1);
@@ -230,6 +237,18 @@ fn main() {
         micros(qs) / micros(qi)
     );
     let (ms, mi) = (median(&mut all_submit), median(&mut all_insert));
+    let me = median(&mut all_sealed);
+    let encrypted_ratio = micros(me) / micros(mi);
+    println!(
+        "encrypted store: median bare INSERT+COMMIT {:.1} µs vs {:.1} µs plaintext, ratio {encrypted_ratio:.2} (target <= {ENCRYPTED_TARGET_RATIO}): {}",
+        micros(me),
+        micros(mi),
+        if encrypted_ratio <= ENCRYPTED_TARGET_RATIO {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
     let ratio = micros(ms) / micros(mi);
     let pass = ratio <= TARGET_RATIO;
     println!(

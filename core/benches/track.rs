@@ -27,23 +27,13 @@ use gridpatrol_core::track::simplify::{LocalProjection, simplify};
 use gridpatrol_core::track::{FigureConfig, PatrolStart, TrackRecorder, TravelMode, figures};
 use rusqlite::{Connection, TransactionBehavior, params};
 
+mod common;
+use common::{arg, median};
+
 const TARGET_INGEST: f64 = 1.2;
 const TARGET_SHARE: f64 = 0.01;
 const T0: i64 = 1_780_000_000_000;
 const BATCH: usize = 10;
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} needs a number")))
-        .unwrap_or(default)
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
 
 fn fix_at(projection: &LocalProjection, c: Coord<f64>, t_ms: i64) -> LocationFix {
     let (lat, lon) = projection.to_lat_lon(c);
