@@ -38,7 +38,11 @@ fn repo_files() -> Vec<String> {
         for entry in std::fs::read_dir(dir).expect("list a repository folder") {
             let entry = entry.expect("read a folder entry");
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || ["target", "build", "node_modules"].contains(&name.as_str()) {
+            // Hidden entries are git's, editors' and caches', except the two folders of ours.
+            let ours = [".cargo", ".ci"].contains(&name.as_str());
+            if (name.starts_with('.') && !ours)
+                || ["target", "build", "node_modules"].contains(&name.as_str())
+            {
                 continue;
             }
             let path = entry.path();
