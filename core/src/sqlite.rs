@@ -74,6 +74,9 @@ pub struct Options {
     /// `None` (the platform) keeps it plaintext. A plaintext file opened with a key is
     /// encrypted in place first ([`encrypt_in_place`]).
     pub key: Option<CipherKey>,
+    /// `PRAGMA page_size` of a new database (an existing one keeps its own); `None`: SQLite's
+    /// 4096.
+    pub page_size: Option<u32>,
 }
 
 /// An open database: one writer connection, one read-only reader connection.
@@ -100,10 +103,18 @@ impl Database {
         E: From<rusqlite::Error> + From<SchemaTooNew>,
     {
         if let Some(key) = &options.key {
-            encrypt_in_place(path, key)?;
+            encrypt_in_place(path, key, options.page_size)?;
         }
         let mut writer = Connection::open(path)?;
         configure(&writer, &options)?;
+        if let Some(size) = options.page_size {
+            // Only a database without pages takes a page size; asked first, so an existing one
+            // is opened without a write.
+            let pages: i64 = writer.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+            if pages == 0 {
+                writer.pragma_update(None, "page_size", size)?;
+            }
+        }
         // WAL lets the reader run while a write commits; set once, it persists in the file.
         // Asked first: a store already in WAL mode is opened without a write.
         let mode: String = writer.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;

@@ -194,15 +194,16 @@ async fn a_database_damaged_at_any_page_is_quarantined_and_salvaged() {
             .expect("enroll");
         ids.len() as u32
     };
-    let pages = std::fs::metadata(original.join(DB)).expect("db").len() / 4096;
+    let page_size = gridpatrol_core::store::PAGE_SIZE as u64;
+    let pages = std::fs::metadata(original.join(DB)).expect("db").len() / page_size;
     assert!(pages >= 8, "enough pages to damage ({pages})");
     let mut delivered_total = 0;
     for page in [2, pages / 2, pages - 1] {
         let data = dir.path().join(format!("damaged-{page}"));
         std::fs::create_dir_all(&data).expect("dir");
         let mut bytes = std::fs::read(original.join(DB)).expect("read");
-        let start = (page * 4096) as usize;
-        bytes[start..start + 4096].fill(0xa5);
+        let start = (page * page_size) as usize;
+        bytes[start..start + page_size as usize].fill(0xa5);
         std::fs::write(data.join(DB), &bytes).expect("damage");
         // The directory's (wrapped) data key with it: the store is encrypted under it.
         for key_file in [KEY_FILE, DEVELOPMENT_WRAPPING_KEY] {

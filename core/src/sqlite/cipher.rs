@@ -84,9 +84,9 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Encrypts the plaintext database at `path` under `key` (see the module doc); `Ok(false)`
-/// when there was nothing to do. The caller holds the directory so nothing else has it open.
-pub fn encrypt_in_place(path: &Path, key: &CipherKey) -> rusqlite::Result<bool> {
+/// Encrypts the plaintext database at `path` under `key` (see the module doc), rebuilt in
+/// `page_size` when given; `Ok(false)` when there was nothing to do. The caller holds the directory so nothing else has it open.
+pub fn encrypt_in_place(path: &Path, key: &CipherKey, page_size: Option<u32>) -> rusqlite::Result<bool> {
     let copy = sidecar(path, "-encrypting");
     for leftover in [copy.clone(), sidecar(&copy, "-journal")] {
         remove_if_present(&leftover)?;
@@ -103,6 +103,11 @@ pub fn encrypt_in_place(path: &Path, key: &CipherKey) -> rusqlite::Result<bool> 
     {
         let conn = Connection::open(&copy)?;
         conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+        if let Some(size) = page_size {
+            // The copy is rebuilt anyway: in the page size a new store gets.
+            conn.pragma_update(None, "page_size", size)?;
+            conn.execute_batch("VACUUM")?;
+        }
         conn.pragma_update(None, "cipher", "chacha20")?;
         conn.pragma_update(None, "rekey", key.pragma_value())?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;

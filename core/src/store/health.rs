@@ -30,9 +30,9 @@ use crate::{Error, Result};
 /// The folder, next to the database, that damaged stores are moved to.
 pub const QUARANTINE_DIR: &str = "quarantine";
 
-/// A commit that leaves this many frames in the WAL checkpoints it (PASSIVE): 512 KiB at
-/// SQLite's 4 KiB pages.
-pub(crate) const CHECKPOINT_WAL_PAGES: u32 = 128;
+/// A commit that leaves this many frames in the WAL checkpoints it (PASSIVE): 512 KiB at the
+/// store's 8 KiB pages (`super::PAGE_SIZE`).
+pub(crate) const CHECKPOINT_WAL_PAGES: u32 = 64;
 
 const WAL_HEADER: usize = 32;
 const FRAME_HEADER: usize = 24;
