@@ -207,6 +207,9 @@ fn make_plaintext_release(data: &Path) {
         conn.execute("DELETE FROM meta WHERE key = 'media.sealed'", [])
             .expect("marker");
         conn.pragma_update(None, "rekey", "").expect("decrypt");
+        // The last release made its stores on SQLite's 4 KiB pages.
+        conn.pragma_update(None, "page_size", 4096).expect("page size");
+        conn.execute_batch("VACUUM").expect("rebuilt in 4 KiB pages");
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .expect("wal mode");
     }
@@ -223,10 +226,12 @@ fn make_plaintext_release(data: &Path) {
     ] {
         std::fs::remove_file(data.join(file)).expect("remove");
     }
-    assert!(
-        std::fs::read(data.join(DATABASE_FILE))
-            .expect("db")
-            .starts_with(b"SQLite format 3\0")
+    let db = std::fs::read(data.join(DATABASE_FILE)).expect("db");
+    assert!(db.starts_with(b"SQLite format 3\0"));
+    assert_eq!(
+        u16::from_be_bytes([db[16], db[17]]),
+        4096,
+        "a 4 KiB-page store, as the last release made"
     );
 }
 
@@ -266,6 +271,14 @@ fn a_plaintext_directory_of_the_last_release_is_encrypted_in_place_even_under_ki
     drop(client);
     let db = std::fs::read(data.join(DATABASE_FILE)).expect("db");
     assert!(!db.starts_with(b"SQLite format 3"));
+    let page_size: u32 = raw_store(&data, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size");
+    assert_eq!(
+        page_size,
+        gridpatrol_core::store::PAGE_SIZE,
+        "rebuilt in the store's page size"
+    );
     for (path, bytes) in files(&data.join("media")) {
         assert!(sealed::is_sealed(&bytes), "{} is sealed", path.display());
     }
