@@ -136,7 +136,13 @@ pub fn open_data_key(dir: &Path, database: &str, keys: &dyn KeyStore) -> Result<
                 return Err(lose(dir));
             }
             let key = DataKey::generate()?;
-            let wrapped = keys.wrap(KEY_ALIAS, &key.0).map_err(key_store_error)?;
+            // A key store that cannot wrap loses nothing (there is no data yet): unavailable.
+            let wrapped = keys.wrap(KEY_ALIAS, &key.0).map_err(|error| match error {
+                KeyStoreError::KeyLost => Error::KeyStoreUnavailable {
+                    reason: "the key store could not wrap the data key".into(),
+                },
+                other => key_store_error(other),
+            })?;
             let mut file = Vec::with_capacity(4 + CHECK_BYTES + wrapped.len());
             file.extend_from_slice(MAGIC);
             file.extend_from_slice(&key.check());
@@ -175,6 +181,7 @@ fn damaged_key_file() -> Error {
     }
 }
 
+/// An unwrap's `KeyLost` never reaches here (it is [`lose`]).
 fn key_store_error(error: KeyStoreError) -> Error {
     match error {
         KeyStoreError::KeyLost => Error::WrongDataKey,

@@ -107,3 +107,26 @@ fn a_damaged_key_file_is_refused() {
         Err(Error::StoreCorrupt { .. })
     ));
 }
+
+#[test]
+fn a_key_store_that_cannot_wrap_at_first_open_leaves_no_key_file() {
+    struct NoWrap;
+    impl KeyStore for NoWrap {
+        fn wrap(&self, _: &str, _: &[u8]) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::KeyLost)
+        }
+        fn unwrap(&self, _: &str, _: &[u8]) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::KeyLost)
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(matches!(
+        open_data_key(dir.path(), "db", &NoWrap),
+        Err(Error::KeyStoreUnavailable { .. })
+    ));
+    assert!(!dir.path().join(KEY_FILE).exists());
+    assert!(
+        !dir.path().join(LOST_KEY_DIR).exists(),
+        "nothing to set aside: no data yet"
+    );
+}
