@@ -84,13 +84,14 @@ pub struct GridRef {
 }
 
 /// A plain SQLite connection to a data directory's store, its key set from `keys`: for tools and
-/// tests that read the store's tables directly, on a directory no [`Client`] has open.
+/// tests that read the store's tables directly, on a directory no [`Client`] has open. It never
+/// makes a key: a directory without one is `InvalidArgument`, and nothing is written.
 pub fn open_raw_store(
     data_dir: &Path,
     keys: &dyn crate::keys::KeyStore,
     flags: rusqlite::OpenFlags,
 ) -> Result<rusqlite::Connection> {
-    let data_key = crate::keys::open_data_key(data_dir, DATABASE_FILE, keys)?;
+    let data_key = crate::keys::existing_data_key(data_dir, keys)?;
     let conn = rusqlite::Connection::open_with_flags(data_dir.join(DATABASE_FILE), flags)?;
     crate::sqlite::set_key(&conn, &crate::sqlite::CipherKey(data_key.store_key()))?;
     Ok(conn)

@@ -155,6 +155,19 @@ pub fn open_data_key(dir: &Path, database: &str, keys: &dyn KeyStore) -> Result<
     }
 }
 
+/// The data key of a directory that has one; never makes one (tools and tests reading an
+/// existing store). A directory without a key file is `InvalidArgument`.
+pub fn existing_data_key(dir: &Path, keys: &dyn KeyStore) -> Result<DataKey> {
+    match std::fs::read(dir.join(KEY_FILE)) {
+        Ok(bytes) => unwrap_key_file(dir, &bytes, keys),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::InvalidArgument {
+            field: "data_dir",
+            reason: "holds no data key".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn unwrap_key_file(dir: &Path, bytes: &[u8], keys: &dyn KeyStore) -> Result<DataKey> {
     let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
         return Err(damaged_key_file());
@@ -207,14 +220,7 @@ fn lose(dir: &Path) -> Error {
 /// The directory's own files (not the lock file, not earlier lost-key folders) moved into a
 /// new `lost-key/<unix ms>/`.
 fn set_aside(dir: &Path) -> Result<PathBuf> {
-    let root = dir.join(LOST_KEY_DIR);
-    let mut target = root.join(crate::time::now_ms().to_string());
-    let mut n = 0;
-    while target.exists() {
-        n += 1;
-        target = root.join(format!("{}-{n}", crate::time::now_ms()));
-    }
-    std::fs::create_dir_all(&target)?;
+    let target = crate::store::new_dated_dir(&dir.join(LOST_KEY_DIR))?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();

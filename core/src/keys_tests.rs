@@ -130,3 +130,21 @@ fn a_key_store_that_cannot_wrap_at_first_open_leaves_no_key_file() {
         "nothing to set aside: no data yet"
     );
 }
+
+#[test]
+fn reading_an_existing_key_never_makes_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let keys = store(dir.path());
+    assert!(matches!(
+        existing_data_key(dir.path(), &keys),
+        Err(Error::InvalidArgument {
+            field: "data_dir",
+            ..
+        })
+    ));
+    assert!(!dir.path().join(KEY_FILE).exists(), "no key file was made");
+    assert!(!dir.path().join("wrapping.key").exists(), "nor a wrapping key");
+    let made = open_data_key(dir.path(), "db", &keys).expect("made");
+    let read = existing_data_key(dir.path(), &keys).expect("read");
+    assert_eq!(made.store_key(), read.store_key());
+}

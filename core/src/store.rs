@@ -14,6 +14,7 @@ mod health;
 mod steps;
 mod temp_files;
 
+pub(crate) use health::new_dated_dir;
 pub use health::{QUARANTINE_DIR, quarantine};
 pub(crate) use temp_files::{sweep_temp_files, write_atomically};
 

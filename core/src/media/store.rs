@@ -94,6 +94,26 @@ impl PhotoStore {
             return Ok(0);
         };
         let mut sealed_now = 0;
+        for path in self.shard_files()? {
+            let is_photo = path.extension().is_some_and(|e| e == "jpg") && !is_hidden(&path);
+            if !is_photo {
+                continue;
+            }
+            let bytes = fs::read(&path)?;
+            if sealed::is_sealed(&bytes) {
+                continue;
+            }
+            // A same-length file is left alone by `write_atomic`; a sealed file is never the
+            // plaintext's length, so this always rewrites.
+            write_atomic(&path, &sealed::seal(key, &bytes)?)?;
+            sealed_now += 1;
+        }
+        Ok(sealed_now)
+    }
+
+    /// Every file in the photo and thumbnail shards (`photos/ab/…`, `thumbs/ab/…`).
+    fn shard_files(&self) -> Result<Vec<PathBuf>, MediaError> {
+        let mut files = Vec::new();
         for kind in [PHOTOS, THUMBS] {
             for shard in fs::read_dir(self.root.join(kind))? {
                 let shard = shard?.path();
@@ -101,27 +121,11 @@ impl PhotoStore {
                     continue;
                 }
                 for entry in fs::read_dir(&shard)? {
-                    let path = entry?.path();
-                    let is_photo = path.extension().is_some_and(|e| e == "jpg")
-                        && !path
-                            .file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with('.'));
-                    if !is_photo {
-                        continue;
-                    }
-                    let bytes = fs::read(&path)?;
-                    if sealed::is_sealed(&bytes) {
-                        continue;
-                    }
-                    // A same-length file is left alone by `write_atomic`; a sealed file is never
-                    // the plaintext's length, so this always rewrites.
-                    write_atomic(&path, &sealed::seal(key, &bytes)?)?;
-                    sealed_now += 1;
+                    files.push(entry?.path());
                 }
             }
         }
-        Ok(sealed_now)
+        Ok(files)
     }
 
     /// Path of the stored photo with id `sha256` (whether or not it exists).
@@ -224,23 +228,15 @@ impl PhotoStore {
     /// any [`add`](Self::add) runs on this directory; returns how many were removed.
     pub fn sweep_temp_files(&self) -> Result<usize, MediaError> {
         let mut removed = 0;
-        for kind in [PHOTOS, THUMBS] {
-            for shard in fs::read_dir(self.root.join(kind))? {
-                let shard = shard?.path();
-                if !shard.is_dir() {
-                    continue;
-                }
-                for entry in fs::read_dir(&shard)? {
-                    let path = entry?.path();
-                    let is_temp = path
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX));
-                    if is_temp {
-                        fs::remove_file(&path)?;
-                        removed += 1;
-                    }
-                }
+        for path in self.shard_files()? {
+            let is_temp = is_hidden(&path)
+                && path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(TEMP_SUFFIX));
+            if is_temp {
+                fs::remove_file(&path)?;
+                removed += 1;
             }
         }
         Ok(removed)
@@ -252,6 +248,13 @@ impl PhotoStore {
             .join(&sha256[..2])
             .join(format!("{sha256}.jpg"))
     }
+}
+
+/// A dot file: the store's temp files are `.<name>.<pid>.<n>.tmp`.
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
 }
 
 fn check_id(sha256: &str) -> Result<(), MediaError> {

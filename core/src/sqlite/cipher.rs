@@ -87,12 +87,14 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// Encrypts the plaintext database at `path` under `key` (see the module doc), rebuilt in
 /// `page_size` when given; `Ok(false)` when there was nothing to do. The caller holds the directory so nothing else has it open.
 pub fn encrypt_in_place(path: &Path, key: &CipherKey, page_size: Option<u32>) -> rusqlite::Result<bool> {
+    if file_kind(path).map_err(io_error)? != FileKind::Plaintext {
+        // The copy is renamed over the original last, so a store already encrypted has no
+        // half-made copy beside it: an open of one costs a 16-byte read.
+        return Ok(false);
+    }
     let copy = sidecar(path, "-encrypting");
     for leftover in [copy.clone(), sidecar(&copy, "-journal")] {
         remove_if_present(&leftover)?;
-    }
-    if file_kind(path).map_err(io_error)? != FileKind::Plaintext {
-        return Ok(false);
     }
     {
         // Fold the WAL into the main file, so the file alone holds every committed write.

@@ -84,14 +84,7 @@ pub(crate) fn check_readable(conn: &Connection) -> Result<()> {
 pub fn quarantine(path: &Path) -> Result<PathBuf> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    let root = parent.join(QUARANTINE_DIR);
-    let mut dir = root.join(crate::client::now_ms().to_string());
-    let mut n = 0;
-    while dir.exists() {
-        n += 1;
-        dir = root.join(format!("{}-{n}", crate::client::now_ms()));
-    }
-    std::fs::create_dir_all(&dir)?;
+    let dir = new_dated_dir(&parent.join(QUARANTINE_DIR))?;
     for suffix in ["", "-wal", "-shm"] {
         let mut file_name = name.clone();
         file_name.push(suffix);
@@ -103,6 +96,19 @@ pub fn quarantine(path: &Path) -> Result<PathBuf> {
         }
     }
     File::open(parent)?.sync_all()?;
+    Ok(dir)
+}
+
+/// Makes and returns a new folder `<root>/<unix ms>` (`-1`, `-2` … when taken): where files
+/// set aside go (quarantine, a lost key's files), never mixed with an earlier set.
+pub(crate) fn new_dated_dir(root: &Path) -> Result<PathBuf> {
+    let mut dir = root.join(crate::time::now_ms().to_string());
+    let mut n = 0;
+    while dir.exists() {
+        n += 1;
+        dir = root.join(format!("{}-{n}", crate::time::now_ms()));
+    }
+    std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
