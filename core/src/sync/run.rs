@@ -221,7 +221,6 @@ impl Inner {
         if !anything {
             return Ok(summary);
         }
-        self.client.record_unsent_count();
         self.emit(
             &run,
             None,
@@ -237,6 +236,10 @@ impl Inner {
             track_points = summary.track_points_sent,
             "sync run finished"
         );
+        // After the observers heard the end of the run: the count is bookkeeping, from the
+        // summary just read, not a new query.
+        let unsent = u32::try_from(summary.pending + summary.parked).unwrap_or(0);
+        crate::keys::write_unsent_count(self.client.data_dir(), unsent);
         Ok(summary)
     }
 
