@@ -173,7 +173,8 @@ impl GridPatrol {
     }
 
     /// Syncs every `interval` and when the network comes back, until the handle is stopped or
-    /// closed, or this instance is closed.
+    /// closed, or this instance is closed. Hold the handle: once it is dropped (a Kotlin or
+    /// Swift object collected) the loop ends, as a subscription does.
     pub fn start_background_sync(&self, interval: Duration) -> Result<Arc<SyncTaskHandle>> {
         Ok(Arc::new(SyncTaskHandle(self.sync.engine()?.start(interval))))
     }

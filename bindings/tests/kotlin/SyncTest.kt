@@ -184,14 +184,20 @@ val syncTests = listOf(
             gp.configureSync(url)
             gp.enroll("TEST", "kotlin test phone")
             val observer = RecordingObserver()
-            gp.observeSync(observer) // subscription left open: close() must end it
-            gp.startBackgroundSync(Duration.ofMillis(100)) // handle left open too
+            // Both handles are held (a handle the app lets go of ends its subscription or loop
+            // when the JVM collects it) but never closed: close() must end them.
+            val subscription = gp.observeSync(observer)
+            val loop = gp.startBackgroundSync(Duration.ofMillis(100))
+            System.gc() // a held handle survives a collection
             submitOne(gp)
             waitUntil("the loop delivers") { gp.queueHealth().delivered == 1 }
+            assertTrue(loop.isRunning())
             gp.close()
+            waitUntil("close() ends the loop", seconds = 5) { !loop.isRunning() }
             val heard = observer.events.size
             Thread.sleep(1_500)
             assertEquals(heard, observer.events.size, "no callback after close()")
+            java.lang.ref.Reference.reachabilityFence(subscription)
             GridPatrol.open(dir, testKeys).use { again ->
                 submitOne(again, seed = 1)
                 Thread.sleep(500)
