@@ -39,11 +39,8 @@ pub(crate) fn insert_draft(tx: &Transaction<'_>, draft: &Draft) -> Result<()> {
 
 pub(crate) fn load_draft(conn: &Connection, id: &str) -> Result<Draft> {
     let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM report WHERE id = ?1 AND state = 'draft'",
-            [id],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT body FROM report WHERE id = ?1 AND state = 'draft'")?
+        .query_row([id], |row| row.get(0))
         .optional()?;
     let body = body.ok_or_else(|| Error::UnknownCode {
         kind: "draft",
@@ -75,11 +72,8 @@ pub(crate) fn list_drafts(conn: &Connection) -> Result<Vec<Draft>> {
 /// True once the report left the draft state (submitted, delivered or parked).
 pub(crate) fn report_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn
-        .query_row(
-            "SELECT 1 FROM report WHERE id = ?1 AND state != 'draft'",
-            [id],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM report WHERE id = ?1 AND state != 'draft'")?
+        .query_row([id], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -135,11 +129,13 @@ pub(crate) fn reports_nearby(conn: &Connection, query: &NearbyQuery<'_>) -> Resu
 /// Turns the draft row into a pending report: the outbox entry is this same row.
 pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_ms: i64) -> Result<()> {
     let body = serde_json::to_string(report)?;
-    let changed = tx.execute(
-        "UPDATE report SET state = 'pending', body = ?2, updated_at = ?3, subtype = ?4, problem = ?5,
+    let changed = tx
+        .prepare_cached(
+            "UPDATE report SET state = 'pending', body = ?2, updated_at = ?3, subtype = ?4, problem = ?5,
                 lat = ?6, lon = ?7, captured_at = ?8, photos = ?9, submitted_at = ?10, body_sha256 = ?11
          WHERE id = ?1 AND state = 'draft'",
-        params![
+        )?
+        .execute(params![
             report.id,
             body,
             now_ms,
@@ -151,8 +147,7 @@ pub(crate) fn submit_draft(tx: &Transaction<'_>, report: &SubmittedReport, now_m
             report.content.photos.len() as i64,
             report.submitted_at_ms,
             body_sha256(body.as_bytes()),
-        ],
-    )?;
+        ])?;
     if changed == 1 {
         Ok(())
     } else {
