@@ -11,6 +11,7 @@ uniffi::setup_scaffolding!();
 
 // Links SQLite3 Multiple Ciphers under rusqlite (a crate is linked only when named).
 use gridpatrol_sqlite3mc as _;
+pub mod call_gate;
 pub mod canonical;
 pub mod capture;
 pub mod claim;

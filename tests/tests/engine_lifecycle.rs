@@ -1,6 +1,7 @@
 //! The sync engine's lifecycle: cancelling a run aborts every upload it started (the bytes
 //! that still reach the platform after the cancel are measured through a throttling proxy),
-//! shutting the engine down stops its background loop, a panicking listener is contained,
+//! shutting the engine down stops its background loop and waits for a listener call in flight,
+//! a panicking listener is contained,
 //! the summary tells this run's deliveries from the totals, and another process is kept out
 //! of an open data directory.
 
@@ -192,6 +193,88 @@ async fn shutting_the_engine_down_stops_its_loop_and_frees_the_directory() {
         drop(client);
         // Nothing of the closed instance holds the directory any more.
         Client::open(&data).expect("reopen after close");
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+/// A listener whose first call waits until the test lets it go; every call is counted.
+struct HeldListener {
+    calls: AtomicU32,
+    entered: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl SyncListener for HeldListener {
+    fn on_progress(&self, _: SyncProgress) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let first = self.entered.lock().expect("entered").take();
+        if let Some(entered) = first {
+            entered.send(()).expect("the test waits for the first call");
+            self.release
+                .lock()
+                .expect("release")
+                .recv()
+                .expect("the test releases the call");
+        }
+    }
+}
+
+/// The race behind an intermittent failure of the test above: a run's listener call already
+/// running on one worker while another thread shuts the engine down. `shutdown` must wait for
+/// that call, and no call may start after it returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_a_listener_call_in_flight_and_none_comes_after() {
+    tokio::time::timeout(BOUND, async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let platform = TestPlatform::start(dir.path()).await;
+        let client = Arc::new(Client::open(dir.path().join("device")).expect("client"));
+        let engine = Arc::new(engine(&client, &platform.url()));
+        engine.enroll(CODE, "held listener").await.expect("enroll");
+        let capturing = client.clone();
+        tokio::task::spawn_blocking(move || capture_plain(&capturing, 0, 2, 1))
+            .await
+            .expect("capture");
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let listener = Arc::new(HeldListener {
+            calls: AtomicU32::new(0),
+            entered: std::sync::Mutex::new(Some(entered_tx)),
+            release: std::sync::Mutex::new(release_rx),
+        });
+        engine.set_listener(Some(listener.clone()));
+        let running = engine.clone();
+        let run = tokio::spawn(async move { running.sync_now(Duration::from_secs(60)).await });
+        tokio::task::spawn_blocking(move || entered.recv().expect("the run calls its listener"))
+            .await
+            .expect("first call");
+
+        let closing = engine.clone();
+        let shutdown = std::thread::spawn(move || {
+            closing.shutdown();
+            closing
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !shutdown.is_finished(),
+            "shutdown returned while a listener call was still running"
+        );
+        release.send(()).expect("the call waits");
+        let engine = tokio::task::spawn_blocking(move || shutdown.join().expect("shutdown"))
+            .await
+            .expect("join");
+        let at_shutdown = listener.calls.load(Ordering::SeqCst);
+        assert!(
+            matches!(run.await.expect("run task"), Err(gridpatrol_core::Error::Closed)),
+            "the run in flight ends Closed"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            listener.calls.load(Ordering::SeqCst),
+            at_shutdown,
+            "no listener call after shutdown returned"
+        );
+        drop(engine);
     })
     .await
     .expect("test within its time bound");

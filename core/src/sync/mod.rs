@@ -73,7 +73,9 @@
 //! # Listeners and threads
 //!
 //! The listener is called on the runtime's worker threads, from inside the run, so it must
-//! return quickly. A listener that panics is contained: the panic is logged once, the run
+//! return quickly. Once `shutdown` returned it is not called again: its calls go through a
+//! [`CallGate`] that `shutdown` closes, waiting for a call in flight on another worker. A
+//! listener that panics is contained: the panic is logged once, the run
 //! and the background loop go on. The store's writes (retry times, parks, credentials,
 //! the ledger's batches) run on the blocking pool, never on the async workers.
 //!
@@ -112,6 +114,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::call_gate::CallGate;
 use crate::client::now_ms;
 use crate::taxonomy::EventListInfo;
 use crate::{Client, Error, Result};
@@ -152,6 +155,8 @@ struct Inner {
     loops: Mutex<Vec<tokio::task::AbortHandle>>,
     /// A listener panicked once already (logged then, not again).
     listener_failed: AtomicBool,
+    /// Shut by `shutdown`: no listener call after it returns.
+    listener_gate: CallGate,
     /// Photos the platform confirmed complete (mirrors `photo_upload`).
     confirmed: Mutex<HashSet<String>>,
     /// Woken when the network comes back, for the background loop.
@@ -229,6 +234,7 @@ impl SyncEngine {
                 closed: tokio::sync::watch::Sender::new(false),
                 loops: Mutex::new(Vec::new()),
                 listener_failed: AtomicBool::new(false),
+                listener_gate: CallGate::default(),
                 confirmed: Mutex::new(confirmed),
                 wake: Notify::new(),
                 batch_unsupported: AtomicBool::new(false),
@@ -264,14 +270,16 @@ impl SyncEngine {
     }
 
     /// Stops every background loop of this engine and aborts its runs in flight (they return
-    /// [`Error::Closed`]); later runs return `Closed` at once. Also run when the last handle
-    /// is dropped.
+    /// [`Error::Closed`]); later runs return `Closed` at once. When it returns the listener is
+    /// not called again: a call running on another thread is waited for (see `call_gate`).
+    /// Also run when the last handle is dropped.
     pub fn shutdown(&self) {
         self.inner.closed.send_replace(true);
         let loops = std::mem::take(&mut *self.inner.loops.lock().unwrap_or_else(|p| p.into_inner()));
         for task in loops {
             task.abort();
         }
+        self.inner.listener_gate.close();
     }
 
     pub fn platform_url(&self) -> &str {

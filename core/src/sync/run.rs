@@ -126,8 +126,11 @@ impl Inner {
                 delivered: signed(run.delivered.load(Ordering::Relaxed)),
                 pending: signed(run.pending.load(Ordering::Relaxed)),
             };
-            let called = std::panic::catch_unwind(AssertUnwindSafe(|| listener.on_progress(progress)));
-            if called.is_err() && !self.listener_failed.swap(true, Ordering::Relaxed) {
+            // Through the gate: once `shutdown` returned, no call starts and none is running.
+            let called = self
+                .listener_gate
+                .call(|| std::panic::catch_unwind(AssertUnwindSafe(|| listener.on_progress(progress))));
+            if matches!(called, Some(Err(_))) && !self.listener_failed.swap(true, Ordering::Relaxed) {
                 tracing::error!("the sync listener panicked; sync goes on (later panics are not logged)");
             }
         }
