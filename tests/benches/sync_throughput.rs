@@ -294,6 +294,8 @@ fn seed(root: &Path, n: u64, photo_bytes: Option<usize>, reporters: u64) -> Seed
         .expect("template row");
     let template_body: serde_json::Value = serde_json::from_str(&body).expect("template body");
 
+    // Photo files are written sealed, as the photo store keeps them (curl sends the plaintext).
+    let photo_key = gridpatrol_tests::photo_key(&dir);
     let mut reports = Vec::with_capacity(n as usize);
     let mut rows = Vec::with_capacity(n as usize);
     for i in 0..n {
@@ -313,10 +315,13 @@ fn seed(root: &Path, n: u64, photo_bytes: Option<usize>, reporters: u64) -> Seed
                 let sha = gridpatrol_core::media::sha256_hex(&bytes);
                 let path = client.photos().path_of(&sha).expect("photo path");
                 std::fs::create_dir_all(path.parent().expect("shard")).expect("shard dir");
-                std::fs::write(&path, &bytes).expect("photo file");
+                let sealed = gridpatrol_core::media::sealed::seal(&photo_key, &bytes).expect("seal");
+                std::fs::write(&path, &sealed).expect("photo file");
+                let plain = bodies.join(format!("{sha}.jpg"));
+                std::fs::write(&plain, &bytes).expect("plain photo file");
                 value["photos"][0]["sha256"] = serde_json::json!(sha);
                 value["photos"][0]["bytes"] = serde_json::json!(bytes.len());
-                Some((path, bytes.len() as u64))
+                Some((plain, bytes.len() as u64))
             }
             _ => None,
         };

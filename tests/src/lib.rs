@@ -287,6 +287,16 @@ pub fn raw_store(data_dir: impl AsRef<Path>, flags: rusqlite::OpenFlags) -> rusq
     gridpatrol_core::client::open_raw_store(data_dir, &keys, flags).expect("the store opens with its key")
 }
 
+/// The photo key of a data directory opened with the development key store: for tests and
+/// benches that put ready-made photo files into its photo store (sealed, as the store keeps
+/// them; `gridpatrol_core::media::sealed::seal`).
+pub fn photo_key(data_dir: impl AsRef<Path>) -> gridpatrol_core::media::sealed::PhotoKey {
+    let data_dir = data_dir.as_ref();
+    let keys = FileKeyStore::new(data_dir.join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY));
+    let key = gridpatrol_core::keys::existing_data_key(data_dir, &keys).expect("the directory's data key");
+    gridpatrol_core::media::sealed::PhotoKey::new(key.photo_key())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
