@@ -160,7 +160,7 @@ fn main() {
     let version: String = conn
         .query_row("SELECT sqlite_version()", [], |row| row.get(0))
         .expect("version");
-    println!("SQLite {version} (bundled), ENABLE_RTREE: {rtree_enabled}");
+    println!("SQLite {version} (SQLite3 Multiple Ciphers, core/sqlite3mc), ENABLE_RTREE: {rtree_enabled}");
     conn.execute_batch(
         "CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy, +cid TEXT, +type TEXT, +lat REAL, +lon REAL);",
     )
