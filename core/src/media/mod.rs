@@ -278,12 +278,28 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
     };
     let photo = pixels::orient(resized, exif.orientation);
     let (thumb_w, thumb_h) = pixels::fit_long_edge(photo.width, photo.height, config.thumb_long_edge);
-    // On the stored photo, not the thumbnail: a fine texture averages out at 320 px.
-    if pixels::is_uniform(&photo) {
-        return Err(MediaError::Uniform);
-    }
-    let thumb = pixels::resize(&photo, thumb_w, thumb_h)?;
-    let photo_jpeg = pixels::encode_jpeg(&photo, config.jpeg_quality)?;
+    // The photo's encode (the longest step after decoding) runs on a scoped thread while this
+    // one checks the photo and makes the thumbnail; a uniform photo wastes that encode, which
+    // is rare and still refused below.
+    let (photo_jpeg, thumb) = std::thread::scope(|scope| {
+        let encoding = scope.spawn(|| pixels::encode_jpeg(&photo, config.jpeg_quality));
+        // On the stored photo, not the thumbnail: a fine texture averages out at 320 px.
+        let thumb = if pixels::is_uniform(&photo) {
+            Err(MediaError::Uniform)
+        } else {
+            pixels::resize(&photo, thumb_w, thumb_h)
+        };
+        let photo_jpeg = encoding
+            .join()
+            .unwrap_or_else(|_| {
+                Err(MediaError::Encode {
+                    reason: "the JPEG encoder failed".to_owned(),
+                })
+            });
+        (photo_jpeg, thumb)
+    });
+    let thumb = thumb?;
+    let photo_jpeg = photo_jpeg?;
     let thumb_jpeg = pixels::encode_jpeg(&thumb, config.jpeg_quality)?;
 
     let swaps = exif.orientation >= 5;

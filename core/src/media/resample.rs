@@ -11,6 +11,8 @@
 //! loops with bounds checked once per output pixel or block of samples. The vertical pass keeps
 //! a block of 16 sums in registers, which the compiler vectorises for any target; the
 //! horizontal pass (short, interleaved windows) stays scalar, so it runs on the fewer rows.
+//! Each pass splits its output rows over the phone's cores (scoped threads, byte-identical
+//! output whatever the split).
 
 /// Fractional bits of the fixed-point weights. With weights of at most ~1.5 (edge windows
 /// renormalised) they fit an `i16`, and 255 x the sum of their magnitudes fits an `i32`.
@@ -147,14 +149,20 @@ pub(crate) fn lanczos3_resize(
     // Horizontal pass of `rows` (`src_w` pixels each) into `out` (`dst_w` pixels each).
     let horizontal = |rows: &[u8], out: &mut [u8]| {
         let weights = Weights::new(src_w, dst_w);
-        if channels == 1 {
-            horizontal_pass::<1>(rows, src_w, out, dst_w, &weights);
-        } else {
-            horizontal_pass::<3>(rows, src_w, out, dst_w, &weights);
-        }
+        let (src_row, out_row) = (src_w * channels, dst_w * channels);
+        by_rows(out, out_row, |first, out| {
+            let rows = &rows[first * src_row..];
+            if channels == 1 {
+                horizontal_pass::<1>(rows, src_w, out, dst_w, &weights);
+            } else {
+                horizontal_pass::<3>(rows, src_w, out, dst_w, &weights);
+            }
+        });
     };
     let vertical = |rows: &[u8], row_pixels: usize, out: &mut [u8]| {
-        vertical_pass(rows, row_pixels * channels, out, &Weights::new(src_h, dst_h));
+        let weights = Weights::new(src_h, dst_h);
+        let row_len = row_pixels * channels;
+        by_rows(out, row_len, |first, out| vertical_pass(rows, row_len, out, first, &weights));
     };
     let mut out = vec![0u8; out_len];
     match (src_w == dst_w, src_h == dst_h) {
@@ -178,6 +186,44 @@ pub(crate) fn lanczos3_resize(
         }
     }
     Some(out)
+}
+
+/// Below this many output samples a pass runs on the calling thread alone (a thread costs
+/// tens of microseconds; a 320 px thumbnail's pass is a few milliseconds, so it still splits).
+const PARALLEL_MIN_SAMPLES: usize = 64 * 1024;
+/// At most this many threads share a pass (the photo is a few megabytes; more buy little).
+const MAX_THREADS: usize = 4;
+
+/// Runs `pass(first_row, rows)` over `out` (rows of `row_len` samples) split into runs of whole
+/// rows, one per core up to [`MAX_THREADS`], the first on the calling thread. Every output row
+/// is computed the same way whatever the split, so the result is byte-identical to one run
+/// (the stored photo's SHA-256 does not depend on the phone's cores).
+fn by_rows(out: &mut [u8], row_len: usize, pass: impl Fn(usize, &mut [u8]) + Sync) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if out.len() < PARALLEL_MIN_SAMPLES { 1 } else { cores.min(MAX_THREADS) };
+    split_rows(out, row_len, threads, pass);
+}
+
+/// [`by_rows`] with the number of runs given (at most one per row).
+fn split_rows(out: &mut [u8], row_len: usize, threads: usize, pass: impl Fn(usize, &mut [u8]) + Sync) {
+    let rows = out.len() / row_len.max(1);
+    let threads = threads.min(rows);
+    if threads <= 1 {
+        pass(0, out);
+        return;
+    }
+    let per_thread = rows.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut runs = out.chunks_mut(per_thread * row_len).enumerate();
+        let here = runs.next();
+        for (i, run) in runs {
+            let pass = &pass;
+            scope.spawn(move || pass(i * per_thread, run));
+        }
+        if let Some((_, run)) = here {
+            pass(0, run);
+        }
+    });
 }
 
 /// Resamples each row of `src` (`src_w` pixels of `CH` samples) to `dst_w` pixels in `out`.
@@ -208,11 +254,14 @@ fn horizontal_pass<const CH: usize>(
 /// Samples accumulated together in the vertical pass, so the sums stay in registers.
 const VERTICAL_BLOCK: usize = 16;
 
-/// Resamples the rows of `src` (each `row_len` samples) vertically into `out`: output row `y`
-/// is the weighted sum of its window's rows, accumulated `VERTICAL_BLOCK` samples at a time
-/// over all the window's rows.
-fn vertical_pass(src: &[u8], row_len: usize, out: &mut [u8], weights: &Weights) {
-    for (out_row, (start, taps)) in out.chunks_exact_mut(row_len).zip(weights.windows()) {
+/// Resamples the rows of `src` (each `row_len` samples) vertically into `out`, whose first row
+/// is output row `first_row`: output row `y` is the weighted sum of its window's rows,
+/// accumulated `VERTICAL_BLOCK` samples at a time over all the window's rows.
+fn vertical_pass(src: &[u8], row_len: usize, out: &mut [u8], first_row: usize, weights: &Weights) {
+    for (out_row, (start, taps)) in out
+        .chunks_exact_mut(row_len)
+        .zip(weights.windows().skip(first_row))
+    {
         let rows = &src[start * row_len..(start + taps.len()) * row_len];
         let mut blocks = out_row.chunks_exact_mut(VERTICAL_BLOCK);
         for (b, out_block) in blocks.by_ref().enumerate() {
@@ -280,5 +329,53 @@ mod weight_tests {
         assert_eq!(lanczos3(3.0), 0.0);
         assert_eq!(lanczos3(-4.5), 0.0);
         assert!(lanczos3(1.5) < 0.0, "first negative lobe");
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// A textured raster: every sample differs from its neighbours.
+    fn raster(width: usize, height: usize, channels: usize) -> Vec<u8> {
+        (0..width * height * channels)
+            .map(|i| ((i * 7919) ^ (i / 13 * 31)) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn a_pass_split_over_threads_gives_the_same_bytes_as_one_run() {
+        let (w, h) = (203, 157);
+        for channels in [1, 3] {
+            let src = raster(w, h, channels);
+            // Vertical: 157 -> 61 rows.
+            let weights = Weights::new(h, 61);
+            let row_len = w * channels;
+            let mut one = vec![0u8; row_len * 61];
+            split_rows(&mut one, row_len, 1, |first, out| vertical_pass(&src, row_len, out, first, &weights));
+            // Horizontal: 203 -> 88 pixels a row.
+            let h_weights = Weights::new(w, 88);
+            let mut one_h = vec![0u8; 88 * channels * h];
+            let horizontal = |first: usize, out: &mut [u8]| {
+                let rows = &src[first * row_len..];
+                if channels == 1 {
+                    horizontal_pass::<1>(rows, w, out, 88, &h_weights);
+                } else {
+                    horizontal_pass::<3>(rows, w, out, 88, &h_weights);
+                }
+            };
+            split_rows(&mut one_h, 88 * channels, 1, horizontal);
+            assert!(one.iter().any(|&v| v != one[0]), "the reference is not flat");
+            for threads in [2, 3, 4, 7, 61, 200] {
+                let mut split = vec![0u8; one.len()];
+                split_rows(&mut split, row_len, threads, |first, out| {
+                    vertical_pass(&src, row_len, out, first, &weights)
+                });
+                assert_eq!(split, one, "vertical pass, {channels} channel(s), {threads} runs");
+                let mut split_h = vec![0u8; one_h.len()];
+                split_rows(&mut split_h, 88 * channels, threads, horizontal);
+                assert_eq!(split_h, one_h, "horizontal pass, {channels} channel(s), {threads} runs");
+            }
+        }
     }
 }
