@@ -289,13 +289,11 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
         } else {
             pixels::resize(&photo, thumb_w, thumb_h)
         };
-        let photo_jpeg = encoding
-            .join()
-            .unwrap_or_else(|_| {
-                Err(MediaError::Encode {
-                    reason: "the JPEG encoder failed".to_owned(),
-                })
-            });
+        let photo_jpeg = encoding.join().unwrap_or_else(|_| {
+            Err(MediaError::Encode {
+                reason: "the JPEG encoder failed".to_owned(),
+            })
+        });
         (photo_jpeg, thumb)
     });
     let thumb = thumb?;

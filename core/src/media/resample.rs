@@ -162,7 +162,9 @@ pub(crate) fn lanczos3_resize(
     let vertical = |rows: &[u8], row_pixels: usize, out: &mut [u8]| {
         let weights = Weights::new(src_h, dst_h);
         let row_len = row_pixels * channels;
-        by_rows(out, row_len, |first, out| vertical_pass(rows, row_len, out, first, &weights));
+        by_rows(out, row_len, |first, out| {
+            vertical_pass(rows, row_len, out, first, &weights)
+        });
     };
     let mut out = vec![0u8; out_len];
     match (src_w == dst_w, src_h == dst_h) {
@@ -200,7 +202,11 @@ const MAX_THREADS: usize = 4;
 /// (the stored photo's SHA-256 does not depend on the phone's cores).
 fn by_rows(out: &mut [u8], row_len: usize, pass: impl Fn(usize, &mut [u8]) + Sync) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = if out.len() < PARALLEL_MIN_SAMPLES { 1 } else { cores.min(MAX_THREADS) };
+    let threads = if out.len() < PARALLEL_MIN_SAMPLES {
+        1
+    } else {
+        cores.min(MAX_THREADS)
+    };
     split_rows(out, row_len, threads, pass);
 }
 
@@ -352,7 +358,9 @@ mod split_tests {
             let weights = Weights::new(h, 61);
             let row_len = w * channels;
             let mut one = vec![0u8; row_len * 61];
-            split_rows(&mut one, row_len, 1, |first, out| vertical_pass(&src, row_len, out, first, &weights));
+            split_rows(&mut one, row_len, 1, |first, out| {
+                vertical_pass(&src, row_len, out, first, &weights)
+            });
             // Horizontal: 203 -> 88 pixels a row.
             let h_weights = Weights::new(w, 88);
             let mut one_h = vec![0u8; 88 * channels * h];
@@ -374,7 +382,10 @@ mod split_tests {
                 assert_eq!(split, one, "vertical pass, {channels} channel(s), {threads} runs");
                 let mut split_h = vec![0u8; one_h.len()];
                 split_rows(&mut split_h, 88 * channels, threads, horizontal);
-                assert_eq!(split_h, one_h, "horizontal pass, {channels} channel(s), {threads} runs");
+                assert_eq!(
+                    split_h, one_h,
+                    "horizontal pass, {channels} channel(s), {threads} runs"
+                );
             }
         }
     }
