@@ -249,11 +249,7 @@ pub fn resign(client: &Client, value: &mut serde_json::Value) {
 /// The key store `Client::open` uses (the development one, inside the data directory), as the
 /// FFI takes it: a `GridPatrol` and a `Client` opened on one directory share its data key.
 pub fn ffi_keys(data_dir: impl AsRef<Path>) -> Arc<dyn gridpatrol_ffi::KeyStore> {
-    Arc::new(DevelopmentKeys(FileKeyStore::new(
-        data_dir
-            .as_ref()
-            .join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY),
-    )))
+    Arc::new(DevelopmentKeys(development_keys(data_dir.as_ref())))
 }
 
 struct DevelopmentKeys(FileKeyStore);
@@ -283,8 +279,13 @@ fn ffi_error(error: gridpatrol_core::keys::KeyStoreError) -> gridpatrol_ffi::Key
 /// the development key store's key: for tests that read or damage tables directly.
 pub fn raw_store(data_dir: impl AsRef<Path>, flags: rusqlite::OpenFlags) -> rusqlite::Connection {
     let data_dir = data_dir.as_ref();
-    let keys = FileKeyStore::new(data_dir.join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY));
-    gridpatrol_core::client::open_raw_store(data_dir, &keys, flags).expect("the store opens with its key")
+    gridpatrol_core::client::open_raw_store(data_dir, &development_keys(data_dir), flags)
+        .expect("the store opens with its key")
+}
+
+/// The development key store `Client::open` uses for `data_dir`.
+fn development_keys(data_dir: &Path) -> FileKeyStore {
+    FileKeyStore::new(data_dir.join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY))
 }
 
 /// The photo key of a data directory opened with the development key store: for tests and
@@ -292,8 +293,8 @@ pub fn raw_store(data_dir: impl AsRef<Path>, flags: rusqlite::OpenFlags) -> rusq
 /// them; `gridpatrol_core::media::sealed::seal`).
 pub fn photo_key(data_dir: impl AsRef<Path>) -> gridpatrol_core::media::sealed::PhotoKey {
     let data_dir = data_dir.as_ref();
-    let keys = FileKeyStore::new(data_dir.join(gridpatrol_core::client::DEVELOPMENT_WRAPPING_KEY));
-    let key = gridpatrol_core::keys::existing_data_key(data_dir, &keys).expect("the directory's data key");
+    let key = gridpatrol_core::keys::existing_data_key(data_dir, &development_keys(data_dir))
+        .expect("the directory's data key");
     gridpatrol_core::media::sealed::PhotoKey::new(key.photo_key())
 }
 

@@ -289,11 +289,10 @@ pub fn process(input: &[u8], config: &PhotoConfig) -> Result<ProcessedImages, Me
         } else {
             pixels::resize(&photo, thumb_w, thumb_h)
         };
-        let photo_jpeg = encoding.join().unwrap_or_else(|_| {
-            Err(MediaError::Encode {
-                reason: "the JPEG encoder failed".to_owned(),
-            })
-        });
+        // A panic in the encoder goes on up as it did when the encode ran on this thread.
+        let photo_jpeg = encoding
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (photo_jpeg, thumb)
     });
     let thumb = thumb?;

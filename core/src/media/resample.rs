@@ -151,12 +151,7 @@ pub(crate) fn lanczos3_resize(
         let weights = Weights::new(src_w, dst_w);
         let (src_row, out_row) = (src_w * channels, dst_w * channels);
         by_rows(out, out_row, |first, out| {
-            let rows = &rows[first * src_row..];
-            if channels == 1 {
-                horizontal_pass::<1>(rows, src_w, out, dst_w, &weights);
-            } else {
-                horizontal_pass::<3>(rows, src_w, out, dst_w, &weights);
-            }
+            horizontal_rows(channels, &rows[first * src_row..], src_w, out, dst_w, &weights)
         });
     };
     let vertical = |rows: &[u8], row_pixels: usize, out: &mut [u8]| {
@@ -201,7 +196,9 @@ const MAX_THREADS: usize = 4;
 /// is computed the same way whatever the split, so the result is byte-identical to one run
 /// (the stored photo's SHA-256 does not depend on the phone's cores).
 fn by_rows(out: &mut [u8], row_len: usize, pass: impl Fn(usize, &mut [u8]) + Sync) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Asked once: on Linux and Android the answer reads the affinity mask and cgroup files.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let threads = if out.len() < PARALLEL_MIN_SAMPLES {
         1
     } else {
@@ -230,6 +227,22 @@ fn split_rows(out: &mut [u8], row_len: usize, threads: usize, pass: impl Fn(usiz
             pass(0, run);
         }
     });
+}
+
+/// [`horizontal_pass`] for `channels` (1 or 3) known at run time.
+fn horizontal_rows(
+    channels: usize,
+    src: &[u8],
+    src_w: usize,
+    out: &mut [u8],
+    dst_w: usize,
+    weights: &Weights,
+) {
+    if channels == 1 {
+        horizontal_pass::<1>(src, src_w, out, dst_w, weights);
+    } else {
+        horizontal_pass::<3>(src, src_w, out, dst_w, weights);
+    }
 }
 
 /// Resamples each row of `src` (`src_w` pixels of `CH` samples) to `dst_w` pixels in `out`.
@@ -365,12 +378,7 @@ mod split_tests {
             let h_weights = Weights::new(w, 88);
             let mut one_h = vec![0u8; 88 * channels * h];
             let horizontal = |first: usize, out: &mut [u8]| {
-                let rows = &src[first * row_len..];
-                if channels == 1 {
-                    horizontal_pass::<1>(rows, w, out, 88, &h_weights);
-                } else {
-                    horizontal_pass::<3>(rows, w, out, 88, &h_weights);
-                }
+                horizontal_rows(channels, &src[first * row_len..], w, out, 88, &h_weights)
             };
             split_rows(&mut one_h, 88 * channels, 1, horizontal);
             assert!(one.iter().any(|&v| v != one[0]), "the reference is not flat");
